@@ -1,0 +1,193 @@
+"""The extractive answerer: no LLM; the retrieved sentences that best answer the question, cited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from llama_index.core.schema import NodeWithScore
+from rapidfuzz import fuzz
+
+from qa.answer import REFUSAL, Answer, display_date, sources_from_nodes
+from qa.cite import CitedSentence, neutralise_markers
+from qa.embed import MiniLMEmbedding
+from qa.text import content_words, split_sentences
+
+LEXICAL_WEIGHT = 0.45
+ANSWER_TYPE_BONUS = 0.15  # the sentence holds the kind of thing the question asks for
+
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"[$€£¥₹]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|thousand|crore|lakh)?\s*"
+    r"(?:dollars?|euros?|pounds?|yen|rupees?|yuan|francs?|USD|EUR|GBP)\b|\b\d[\d,.]*\s*(?:million|billion|trillion)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(?:19|20)\d{2}\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|"
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|tomorrow|week|month|year)\b"
+)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+NEAR_DUPLICATE = 88  # rapidfuzz token_set_ratio above which two sentences say the same
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    source_n: int  # 1-based number of the passage it comes from
+    index: int  # order within that passage
+    text: str
+    score: float
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    return set(_stemmer().stemWords(content_words(text)))
+
+
+def expected_answer_type(question: str) -> str | None:
+    """What kind of answer a question asks for: number, date, name, or None when unclear."""
+    q = question.lower()
+    if re.search(
+        r"\bhow much\b.*\b(?:cost|pay|paid|spend|spent|worth|price|raise|fine|budget)|\b(?:price|cost)\b|\bhow much money\b",
+        q,
+    ):
+        return "money"
+    if re.search(
+        r"\bhow (?:much|many|long|far|old|big|large|high|often)\b|\bwhat (?:percentage|share|amount|number)\b",
+        q,
+    ):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b", q):
+        return "date"
+    if re.search(
+        r"\b(?:who|whom|whose|where|which (?:country|city|company|team|person|state))\b", q
+    ):
+        return "name"
+    return None
+
+
+def holds_answer_type(sentence: str, question: str, kind: str | None) -> bool:
+    """True when the sentence has a number/date/name of the asked kind that the question lacks."""
+    if kind is None:
+        return False
+    pattern = {"money": _MONEY, "number": _NUMBER, "date": _DATE, "name": _NAME}[kind]
+    asked = {m.group(0).lower() for m in pattern.finditer(question)}
+    return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+
+
+def score_sentences(
+    question: str, nodes: list[NodeWithScore], embed: MiniLMEmbedding | None
+) -> list[ScoredSentence]:
+    """Each retrieved sentence scored by meaning (MiniLM cosine) and by the question's words it holds."""
+    candidates: list[tuple[int, int, str]] = []
+    titles: dict[int, str] = {}
+    for n, node in enumerate(nodes, start=1):
+        titles[n] = str(node.node.metadata.get("title") or "")
+        for i, sentence in enumerate(split_sentences(node.node.get_content())):
+            if len(sentence.split()) >= 4:
+                candidates.append((n, i, neutralise_markers(sentence)))
+    if not candidates:
+        return []
+    question_stems = _stems(question)
+    kind = expected_answer_type(question)
+    if embed is not None:
+        vectors = embed.embed([question] + [c[2] for c in candidates])
+        semantic = vectors[1:] @ vectors[0]
+    else:
+        semantic = np.zeros(len(candidates), dtype=np.float32)
+    scored = []
+    for (n, i, text), cosine in zip(candidates, semantic, strict=True):
+        # a sentence is read in its article's context: the headline's words count as its own
+        overlap = (
+            len(question_stems & (_stems(text) | _stems(titles[n]))) / len(question_stems)
+            if question_stems
+            else 0.0
+        )
+        semantic_weight = 1.0 - LEXICAL_WEIGHT if embed is not None else 0.0
+        score = semantic_weight * float(cosine) + LEXICAL_WEIGHT * overlap
+        if holds_answer_type(text, question, kind):
+            score += ANSWER_TYPE_BONUS
+        scored.append(ScoredSentence(n, i, text, score))
+    return scored
+
+
+def _anchor(node: NodeWithScore) -> str:
+    meta = node.node.metadata
+    when = display_date(meta.get("published_at"))
+    outlet = str(meta.get("source") or "").strip()
+    label = ", ".join(part for part in (outlet, when) if part)
+    if when:
+        return f"As of {when} ({outlet or 'unknown outlet'}): " if outlet else f"As of {when}: "
+    return f"({label}) " if label else ""
+
+
+def answer_extractively(
+    question: str,
+    nodes: list[NodeWithScore],
+    embed: MiniLMEmbedding | None,
+    *,
+    min_score: float,
+    max_sentences: int,
+) -> Answer:
+    """Pick the sentences that best answer the question, cite each, or refuse when none does."""
+    sources = sources_from_nodes(nodes)
+    scored = sorted(score_sentences(question, nodes, embed), key=lambda s: s.score, reverse=True)
+    if not scored or scored[0].score < min_score:
+        return _refusal(question, nodes, sources)
+    chosen: list[ScoredSentence] = []
+    floor = max(min_score, scored[0].score * 0.8)
+    for candidate in scored:
+        if len(chosen) == max_sentences or candidate.score < floor:
+            break
+        if any(fuzz.token_set_ratio(candidate.text, c.text) >= NEAR_DUPLICATE for c in chosen):
+            continue
+        chosen.append(candidate)
+    # read in source order, then in each passage's own order: a coherent account
+    chosen.sort(key=lambda s: (s.source_n, s.index))
+    sentences = []
+    anchored: set[int] = set()
+    for sentence in chosen:
+        prefix = "" if sentence.source_n in anchored else _anchor(nodes[sentence.source_n - 1])
+        anchored.add(sentence.source_n)
+        text = prefix + sentence.text
+        sentences.append(CitedSentence(text=text, citations=[sentence.source_n], supported=True))
+    answer = Answer(
+        question=question,
+        text=" ".join(s.render() for s in sentences),
+        sentences=sentences,
+        sources=sources,
+        refused=False,
+        backend="extractive",
+    )
+    return answer
+
+
+def _refusal(question: str, nodes: list[NodeWithScore], sources: list) -> Answer:
+    if nodes:
+        meta = nodes[0].node.metadata
+        detail = ", ".join(
+            p for p in (str(meta.get("source") or ""), display_date(meta.get("published_at"))) if p
+        )
+        title = re.sub(r"\s+", " ", str(meta.get("title") or "")).strip()
+        closest = f" The closest article I have is “{title}”" + (f" ({detail})." if detail else ".")
+    else:
+        closest = " No articles matched the question."
+    text = REFUSAL + closest
+    return Answer(
+        question=question,
+        text=text,
+        sentences=[CitedSentence(text=text)],
+        sources=sources,
+        refused=True,
+        backend="extractive",
+    )
