@@ -1,0 +1,220 @@
+"""The `newsqa` command line: ingest, ask, articles, remove, app, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from qa.offline import prepare_offline_runtime
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from error
+
+
+def _field_map(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for item in ",".join(pairs).split(","):
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise SystemExit(f"newsqa: --map expects ours=theirs pairs, got {item!r}")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsqa", description="Ask questions about news articles; every claim cited."
+    )
+    parser.add_argument(
+        "--collection", help="Chroma collection (default: NEWSQA_COLLECTION or 'news')."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser(
+        "ingest", help="Add article files/folders (.txt .html .json .jsonl .csv)."
+    )
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument(
+        "--map",
+        action="append",
+        metavar="OURS=THEIRS",
+        help="Field mapping for JSON/CSV, e.g. title=headline,body=text.",
+    )
+    ingest.add_argument("--quiet", action="store_true", help="No progress bar.")
+
+    ask = commands.add_parser("ask", help="Answer a question from the ingested articles.")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="Print one JSON object.")
+    ask.add_argument("--as-of", type=_date, help="Answer from what was published by this date.")
+    ask.add_argument("--source", action="append", default=[], help="Only this outlet (repeatable).")
+    ask.add_argument("--top-k", type=int, help="Passages to retrieve.")
+    ask.add_argument("--backend", choices=["extractive", "openai", "openai-compatible", "llamacpp"])
+
+    articles = commands.add_parser("articles", help="List the ingested articles.")
+    articles.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", help="Delete articles and their chunks.")
+    remove.add_argument("ids", nargs="+")
+
+    app = commands.add_parser("app", help="Start the web chat.")
+    app.add_argument("--port", type=int)
+
+    evaluate = commands.add_parser("eval", help="Evaluation harness (see eval/README).")
+    evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _open(args: argparse.Namespace, **overrides: object):
+    from qa.pipeline import NewsQA
+    from qa.settings import load_settings
+
+    if args.collection:
+        overrides["collection"] = args.collection
+    return NewsQA(load_settings(**overrides))
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    qa = _open(args)
+    bar = tqdm(desc="ingest", unit=" articles", disable=args.quiet or None, file=sys.stderr)
+
+    def progress(report) -> None:
+        done = report.added + report.updated + report.unchanged + len(report.failures)
+        bar.update(done - bar.n)
+        bar.set_postfix(chunks=report.chunks, failed=len(report.failures))
+
+    report = qa.ingest(args.paths, field_map=_field_map(args.map), progress=progress)
+    bar.close()
+    for failure in report.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failures else 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    overrides = {"answer_backend": args.backend} if args.backend else {}
+    qa = _open(args, **overrides)
+    stream = qa.ask_stream(
+        args.question, as_of=args.as_of, sources=tuple(args.source), top_k=args.top_k
+    )
+    if args.json:
+        answer = stream.result()
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if qa.backend != "extractive":
+        for delta in stream:
+            print(delta, end="", flush=True)
+        print("\n")
+    answer = stream.result()
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
+    print("Answer:" if qa.backend == "extractive" else "Verified answer:")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(
+                f"  [{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published_at or 'undated'}"
+                + (f" <{c.url}>" if c.url else "")
+            )
+    if answer.invalid_markers:
+        print(
+            f"\n({answer.invalid_markers} citation marker(s) named no source and were removed.)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_articles(args: argparse.Namespace) -> int:
+    records = _open(args).articles()
+    if args.json:
+        print(json.dumps([r.__dict__ for r in records], ensure_ascii=False, indent=2))
+        return 0
+    for r in records:
+        state = "" if r.complete else f"  (incomplete: {r.chunks}/{r.expected_chunks} chunks)"
+        print(
+            f"{r.id}  {(r.published_at or 'undated')[:10]}  {r.source or '-':<20.20}  {r.title}{state}"
+        )
+    print(f"{len(records)} articles", file=sys.stderr)
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    known = qa.store.article_records(args.ids)
+    missing = [i for i in args.ids if i not in known]
+    qa.remove(known)
+    print(f"removed {len(known)} article(s)")
+    for article_id in missing:
+        print(f"not found: {article_id}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from qa.settings import load_settings
+
+    settings = load_settings()
+    app_file = Path(__file__).resolve().parent.parent / "app.py"
+    env = dict(os.environ)
+    if args.collection:
+        env["NEWSQA_COLLECTION"] = args.collection
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.address",
+        settings.app_host,
+        "--server.port",
+        str(args.port or settings.app_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return subprocess.call(command, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    prepare_offline_runtime()
+    args = build_parser().parse_args(argv)
+    if args.command == "eval":
+        from eval.cli import main as eval_main
+
+        return eval_main(args.eval_args)
+    handlers = {
+        "ingest": _cmd_ingest,
+        "ask": _cmd_ask,
+        "articles": _cmd_articles,
+        "remove": _cmd_remove,
+        "app": _cmd_app,
+    }
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the one place a failure becomes a message and an exit code
+        from qa.errors import is_user_error
+
+        if is_user_error(error):
+            print(f"newsqa: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

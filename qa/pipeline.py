@@ -1,0 +1,268 @@
+"""The newsqa API the CLI, the web app and the evaluation harness all use."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from qa.answer import Answer, StreamingAnswer, build_messages, finish_llm_answer
+from qa.chunk import Chunk, chunk_article
+from qa.embed import MiniLMEmbedding, build_embed_model
+from qa.extractive import answer_extractively
+from qa.ingest import Article, IngestFailure, load_articles
+from qa.retrieve import RetrievalFilters, build_retriever, end_of_day
+from qa.settings import Settings
+from qa.store import ArticleRecord, NewsStore
+
+BATCH_CHUNKS = 64  # chunks embedded per batch: big enough for throughput, small for progress
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    failures: list[IngestFailure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.failures)} failed; {self.chunks} chunks in {self.seconds:.1f}s"
+            + (f" ({self.chunks_per_second:.1f} chunks/s)" if self.chunks else "")
+        )
+
+
+ProgressCallback = Callable[[IngestReport], None]
+
+
+class NewsQA:
+    """One collection of news articles: ingest into it, ask questions of it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embed_model: BaseEmbedding | None = None,
+        llm: Any = None,
+        chroma_client: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.embed_model = embed_model if embed_model is not None else build_embed_model(settings)
+        self._llm = llm
+        self._llm_built = llm is not None
+        self.store = NewsStore(settings, self.embed_model, client=chroma_client)
+
+    # ---- ingestion -------------------------------------------------------------------------
+    def ingest(
+        self,
+        inputs: Iterable[str | Path],
+        *,
+        field_map: dict[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Load, chunk, embed and store articles; bad inputs are reported, good ones kept."""
+        return self.ingest_articles(load_articles(inputs, field_map=field_map), progress=progress)
+
+    def ingest_articles(
+        self, items: Iterable[Article | IngestFailure], *, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        pending: list[Article] = []
+        seen: set[str] = set()
+        for item in items:
+            if isinstance(item, IngestFailure):
+                report.failures.append(item)
+                continue
+            if item.id in seen:
+                report.unchanged += 1
+                continue
+            seen.add(item.id)
+            pending.append(item)
+            if len(pending) >= 32:
+                self._store_batch(pending, report)
+                pending = []
+                report.seconds = time.perf_counter() - started
+                if progress:
+                    progress(report)
+        self._store_batch(pending, report)
+        report.seconds = time.perf_counter() - started
+        if progress:
+            progress(report)
+        return report
+
+    def _store_batch(self, articles: list[Article], report: IngestReport) -> None:
+        if not articles:
+            return
+        known = self.store.article_records(a.id for a in articles)
+        batch: list[tuple[Article, list[Chunk]]] = []
+        replaced: list[str] = []
+        for article in articles:
+            record = known.get(article.id)
+            if record and record.complete and record.content_hash == article.content_hash():
+                report.unchanged += 1
+                continue
+            chunks = chunk_article(
+                article,
+                chunk_words=self.settings.chunk_words,
+                overlap_sentences=self.settings.chunk_overlap_sentences,
+            )
+            if not chunks:
+                report.failures.append(
+                    IngestFailure(article.origin or article.id, "no story text left after cleaning")
+                )
+                continue
+            if record:
+                replaced.append(article.id)
+                report.updated += 1
+            else:
+                report.added += 1
+            batch.append((article, chunks))
+        # old versions (and half-written ones from a killed run) go before the new chunks land
+        self.store.remove_articles(replaced)
+        group: list[tuple[Article, list[Chunk]]] = []
+        size = 0
+        for article, chunks in batch:
+            group.append((article, chunks))
+            size += len(chunks)
+            if size >= BATCH_CHUNKS:
+                report.chunks += self.store.add_chunks(group)
+                group, size = [], 0
+        report.chunks += self.store.add_chunks(group)
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every article in the collection, newest first."""
+        records = list(self.store.article_records().values())
+        return sorted(records, key=lambda r: r.published_at or "", reverse=True)
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        self.store.remove_articles(article_ids)
+
+    # ---- questions -------------------------------------------------------------------------
+    @property
+    def llm(self) -> Any:
+        if not self._llm_built:
+            from qa.llm import build_llm
+
+            self._llm = build_llm(self.settings)
+            self._llm_built = True
+        return self._llm
+
+    @property
+    def backend(self) -> str:
+        return self.settings.resolved_answer_backend()
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        as_of: date | None = None,
+        sources: tuple[str, ...] = (),
+        top_k: int | None = None,
+    ) -> list[NodeWithScore]:
+        filters = RetrievalFilters(as_of=end_of_day(as_of) if as_of else None, sources=sources)
+        retriever = build_retriever(self.store, top_k=top_k or self.settings.top_k, filters=filters)
+        return retriever.retrieve(QueryBundle(question))
+
+    def ask(
+        self,
+        question: str,
+        *,
+        as_of: date | None = None,
+        sources: tuple[str, ...] = (),
+        top_k: int | None = None,
+    ) -> Answer:
+        """Answer a question from the collection, with citations."""
+        return self.ask_stream(question, as_of=as_of, sources=sources, top_k=top_k).result()
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        as_of: date | None = None,
+        sources: tuple[str, ...] = (),
+        top_k: int | None = None,
+    ) -> StreamingAnswer:
+        """Like ask(), but the answer's text streams as it is written."""
+        started = time.perf_counter()
+        nodes = self.retrieve(question, as_of=as_of, sources=sources, top_k=top_k)
+        retrieved = time.perf_counter()
+
+        def stamp(answer: Answer) -> Answer:
+            done = time.perf_counter()
+            answer.as_of = as_of.isoformat() if as_of else None
+            answer.timings_ms = {
+                "retrieve": (retrieved - started) * 1000,
+                "answer": (done - retrieved) * 1000,
+                "total": (done - started) * 1000,
+            }
+            return answer
+
+        if self.backend == "extractive":
+            answer = self._extractive(question, nodes)
+            return StreamingAnswer(iter([answer.text]), lambda _text: stamp(answer))
+        return self._llm_stream(question, nodes, as_of, stamp)
+
+    def _extractive(self, question: str, nodes: list[NodeWithScore]) -> Answer:
+        embed = self.embed_model if isinstance(self.embed_model, MiniLMEmbedding) else None
+        return answer_extractively(
+            question,
+            nodes,
+            embed,
+            min_score=self.settings.min_answer_score,
+            max_sentences=self.settings.max_answer_sentences,
+        )
+
+    def _llm_stream(
+        self,
+        question: str,
+        nodes: list[NodeWithScore],
+        as_of: date | None,
+        stamp: Callable[[Answer], Answer],
+    ) -> StreamingAnswer:
+        from qa.llm import LLMUnavailableError, chat_stream
+
+        llm = self.llm  # a misconfigured backend is reported even when nothing was retrieved
+        if not nodes:
+            answer = self._extractive(question, nodes)
+            answer.backend = self.backend
+            return StreamingAnswer(iter([answer.text]), lambda _text: stamp(answer))
+        messages = build_messages(
+            question,
+            nodes,
+            prompt_name=self.settings.answer_prompt,
+            as_of=as_of,
+            today=datetime.now(UTC).date(),
+            max_sentences=max(3, self.settings.max_answer_sentences),
+        )
+        failure: list[str] = []
+
+        def deltas() -> Iterator[str]:
+            try:
+                yield from chat_stream(llm, messages)
+            except LLMUnavailableError as error:
+                failure.append(str(error))
+
+        def finish(reply: str) -> Answer:
+            if failure:
+                answer = self._extractive(question, nodes)
+                answer.notice = f"{failure[0]} Showing the extractive answer instead."
+                return stamp(answer)
+            return stamp(finish_llm_answer(question, reply, nodes, self.backend))
+
+        return StreamingAnswer(deltas(), finish)

@@ -1,0 +1,62 @@
+"""Shared fixtures: every test gets its own NEWSQA_HOME and a real Chroma on a temp dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from qa.offline import prepare_offline_runtime
+
+prepare_offline_runtime()
+
+# the scripted OpenAI-protocol server (a real HTTP server on 127.0.0.1)
+from chroma_server import chroma_server  # noqa: E402,F401
+from openai_server import openai_server  # noqa: E402,F401
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = ROOT / "samples" / "thehindu-kim-putin-2023-09-05.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """NEWSQA_HOME in a temp dir, and no LLM settings leaking in from the environment."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("NEWSQA_HOME", str(home))
+    for name in list(os.environ):
+        if (name.startswith("NEWSQA_") and name != "NEWSQA_HOME") or name == "OPENAI_API_KEY":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # a stray ./.env or ./data of the developer is never read
+    return home
+
+
+@pytest.fixture(scope="session")
+def embed_model():  # type: ignore[no-untyped-def]
+    """The real MiniLM int8 ONNX model, loaded once per test session."""
+    from qa.embed import MiniLMEmbedding
+
+    return MiniLMEmbedding()
+
+
+@pytest.fixture
+def settings(isolated_home: Path):  # type: ignore[no-untyped-def]
+    from qa.settings import Settings
+
+    return Settings(home=isolated_home)
+
+
+@pytest.fixture
+def newsqa(settings, embed_model):  # type: ignore[no-untyped-def]
+    from qa.pipeline import NewsQA
+
+    return NewsQA(settings, embed_model=embed_model)
+
+
+@pytest.fixture
+def loaded(newsqa):  # type: ignore[no-untyped-def]
+    """A collection holding the seed page and the six fixture articles."""
+    report = newsqa.ingest([SEED, FIXTURES / "articles.jsonl"])
+    assert not report.failures, report.failures
+    return newsqa

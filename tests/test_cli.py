@@ -1,0 +1,74 @@
+"""The newsqa command, run as a real subprocess, the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, ROOT
+
+
+def newsqa(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_") and k != "OPENAI_API_KEY"
+    }
+    env["NEWSQA_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_ingest_samples_then_ask_returns_a_cited_answer_about_the_seed(isolated_home: Path) -> None:
+    ingested = newsqa("ingest", "--quiet", "samples/", home=isolated_home)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "1 added" in ingested.stdout
+    asked = newsqa("ask", "Where might Kim Jong Un meet Putin?", "--json", home=isolated_home)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"question", "answer", "refused", "backend", "citations", "timings_ms"}
+    assert answer["backend"] == "extractive" and not answer["refused"]
+    assert "Vladivostok" in answer["answer"]
+    citation = answer["citations"][0]
+    assert set(citation) == {
+        "n",
+        "article_id",
+        "chunk_id",
+        "title",
+        "source",
+        "published_at",
+        "url",
+        "quote",
+    }
+    assert citation["source"] == "The Hindu" and citation["published_at"].startswith("2023-09-05")
+    assert f"[{citation['n']}]" in answer["answer"]
+    assert "Vladivostok" in citation["quote"]
+
+
+def test_ingest_exits_nonzero_naming_the_bad_input_after_loading_the_good(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    result = newsqa(
+        "ingest", "--quiet", str(bad), str(FIXTURES / "articles.jsonl"), home=isolated_home
+    )
+    assert result.returncode == 1
+    assert "empty.txt" in result.stderr
+    assert "6 added" in result.stdout
+    listed = newsqa("articles", "--json", home=isolated_home)
+    assert len(json.loads(listed.stdout)) == 6
+
+
+def test_missing_llm_key_is_a_one_line_error_not_a_traceback(isolated_home: Path) -> None:
+    result = newsqa("ask", "anything", "--backend", "openai", home=isolated_home)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "OPENAI_API_KEY" in result.stderr
