@@ -87,12 +87,13 @@ def _open(args: argparse.Namespace, **overrides: object):
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from qa.indexing import IngestReport
+
     qa = _open(args)
     bar = tqdm(desc="ingest", unit=" articles", disable=args.quiet or None, file=sys.stderr)
 
-    def progress(report) -> None:
-        done = report.added + report.updated + report.unchanged + len(report.failures)
-        bar.update(done - bar.n)
+    def progress(report: IngestReport) -> None:
+        bar.update(report.done - bar.n)
         bar.set_postfix(chunks=report.chunks, failed=len(report.failures))
 
     report = qa.ingest(args.paths, field_map=_field_map(args.map), progress=progress)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,41 +12,13 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from qa.answer import Answer, StreamingAnswer, build_messages, finish_llm_answer
-from qa.chunk import Chunk, chunk_article
 from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
+from qa.indexing import IngestReport, ProgressCallback, index_articles
 from qa.ingest import Article, IngestFailure, load_articles
 from qa.retrieve import RetrievalFilters, build_retriever, end_of_day
 from qa.settings import Settings
 from qa.store import ArticleRecord, NewsStore
-
-BATCH_CHUNKS = 64  # chunks embedded per batch: big enough for throughput, small for progress
-
-
-@dataclass
-class IngestReport:
-    """What one ingestion run did."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    failures: list[IngestFailure] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def chunks_per_second(self) -> float:
-        return self.chunks / self.seconds if self.seconds else 0.0
-
-    def summary(self) -> str:
-        return (
-            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{len(self.failures)} failed; {self.chunks} chunks in {self.seconds:.1f}s"
-            + (f" ({self.chunks_per_second:.1f} chunks/s)" if self.chunks else "")
-        )
-
-
-ProgressCallback = Callable[[IngestReport], None]
 
 
 class NewsQA:
@@ -81,69 +52,8 @@ class NewsQA:
     def ingest_articles(
         self, items: Iterable[Article | IngestFailure], *, progress: ProgressCallback | None = None
     ) -> IngestReport:
-        report = IngestReport()
-        started = time.perf_counter()
-        pending: list[Article] = []
-        seen: set[str] = set()
-        for item in items:
-            if isinstance(item, IngestFailure):
-                report.failures.append(item)
-                continue
-            if item.id in seen:
-                report.unchanged += 1
-                continue
-            seen.add(item.id)
-            pending.append(item)
-            if len(pending) >= 32:
-                self._store_batch(pending, report)
-                pending = []
-                report.seconds = time.perf_counter() - started
-                if progress:
-                    progress(report)
-        self._store_batch(pending, report)
-        report.seconds = time.perf_counter() - started
-        if progress:
-            progress(report)
-        return report
-
-    def _store_batch(self, articles: list[Article], report: IngestReport) -> None:
-        if not articles:
-            return
-        known = self.store.article_records(a.id for a in articles)
-        batch: list[tuple[Article, list[Chunk]]] = []
-        replaced: list[str] = []
-        for article in articles:
-            record = known.get(article.id)
-            if record and record.complete and record.content_hash == article.content_hash():
-                report.unchanged += 1
-                continue
-            chunks = chunk_article(
-                article,
-                chunk_words=self.settings.chunk_words,
-                overlap_sentences=self.settings.chunk_overlap_sentences,
-            )
-            if not chunks:
-                report.failures.append(
-                    IngestFailure(article.origin or article.id, "no story text left after cleaning")
-                )
-                continue
-            if record:
-                replaced.append(article.id)
-                report.updated += 1
-            else:
-                report.added += 1
-            batch.append((article, chunks))
-        # old versions (and half-written ones from a killed run) go before the new chunks land
-        self.store.remove_articles(replaced)
-        group: list[tuple[Article, list[Chunk]]] = []
-        size = 0
-        for article, chunks in batch:
-            group.append((article, chunks))
-            size += len(chunks)
-            if size >= BATCH_CHUNKS:
-                report.chunks += self.store.add_chunks(group)
-                group, size = [], 0
-        report.chunks += self.store.add_chunks(group)
+        """Store already-loaded articles (or record the failures among them)."""
+        return index_articles(self.store, items, self.settings, progress=progress)
 
     def articles(self) -> list[ArticleRecord]:
         """Every article in the collection, newest first."""
