@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,11 @@ from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
 from qa.indexing import IngestReport, ProgressCallback, index_articles
 from qa.ingest import Article, IngestFailure, load_articles
-from qa.retrieve import RetrievalFilters, build_retriever, end_of_day
+from qa.retrieve import RetrievalFilters, build_retriever, end_of_day, start_of_day
 from qa.settings import Settings
 from qa.store import ArticleRecord, NewsStore
+
+Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
 
 
 class NewsQA:
@@ -82,10 +84,16 @@ class NewsQA:
         question: str,
         *,
         as_of: date | None = None,
+        since: date | None = None,
         sources: tuple[str, ...] = (),
         top_k: int | None = None,
     ) -> list[NodeWithScore]:
-        filters = RetrievalFilters(as_of=end_of_day(as_of) if as_of else None, sources=sources)
+        """The passages a question is answered from: at most top_k, within the date and outlet filters."""
+        filters = RetrievalFilters(
+            as_of=end_of_day(as_of) if as_of else None,
+            published_from=start_of_day(since) if since else None,
+            sources=tuple(sources),
+        )
         retriever = build_retriever(self.store, top_k=top_k or self.settings.top_k, filters=filters)
         return retriever.retrieve(QueryBundle(question))
 
@@ -94,23 +102,30 @@ class NewsQA:
         question: str,
         *,
         as_of: date | None = None,
+        since: date | None = None,
         sources: tuple[str, ...] = (),
         top_k: int | None = None,
+        history: Sequence[Turn] = (),
     ) -> Answer:
         """Answer a question from the collection, with citations."""
-        return self.ask_stream(question, as_of=as_of, sources=sources, top_k=top_k).result()
+        return self.ask_stream(
+            question, as_of=as_of, since=since, sources=sources, top_k=top_k, history=history
+        ).result()
 
     def ask_stream(
         self,
         question: str,
         *,
         as_of: date | None = None,
+        since: date | None = None,
         sources: tuple[str, ...] = (),
         top_k: int | None = None,
+        history: Sequence[Turn] = (),
     ) -> StreamingAnswer:
         """Like ask(), but the answer's text streams as it is written."""
         started = time.perf_counter()
-        nodes = self.retrieve(question, as_of=as_of, sources=sources, top_k=top_k)
+        # history: earlier (question, answer) turns; follow-up rewriting uses it (issue 6)
+        nodes = self.retrieve(question, as_of=as_of, since=since, sources=sources, top_k=top_k)
         retrieved = time.perf_counter()
 
         def stamp(answer: Answer) -> Answer:

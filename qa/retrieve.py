@@ -48,6 +48,11 @@ class RetrievalFilters:
         return MetadataFilters(filters=filters) if filters else None
 
 
+def start_of_day(day: date) -> datetime:
+    """The first moment of a calendar day, in UTC."""
+    return datetime.combine(day, time(0, 0, 0), tzinfo=UTC)
+
+
 def end_of_day(day: date) -> datetime:
     """The last moment of a calendar day, in UTC (an as-of date includes its whole day)."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)

@@ -1,0 +1,181 @@
+"""Offline support check: does a passage back a claim? Key facts must be found, meaning must match.
+
+A claim is supported when every number, date part, name and quoted phrase in it appears in
+the passages, its content words are mostly there, its negation agrees with the closest
+passage sentence, and MiniLM finds a passage sentence close in meaning. No network, no LLM.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from qa.text import STOPWORDS, content_words, split_sentences
+
+MIN_COVERAGE = 0.4  # share of the claim's content stems the passages must hold, at least
+MIN_SIMILARITY = 0.5  # MiniLM cosine between the claim and its closest passage sentence, at least
+MIN_SCORE = 0.6  # and the two together (equal weights) must reach this
+
+_TAG = re.compile(r"<[^>]+>")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]")
+_TOKEN = re.compile(r"[A-Za-zÀ-ÿ0-9][A-Za-zÀ-ÿ0-9'’]*")
+_MONTHS = {
+    "january": "jan", "february": "feb", "march": "mar", "april": "apr", "may": "may",
+    "june": "jun", "july": "jul", "august": "aug", "september": "sep", "sept": "sep",
+    "october": "oct", "november": "nov", "december": "dec",
+    "jan": "jan", "feb": "feb", "mar": "mar", "apr": "apr", "jun": "jun", "jul": "jul",
+    "aug": "aug", "sep": "sep", "oct": "oct", "nov": "nov", "dec": "dec",
+}  # fmt: skip
+_NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "twenty": "20", "thirty": "30", "hundred": "100", "dozen": "12",
+}  # fmt: skip
+NEGATIONS = frozenset(
+    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "n't", "denied", "denies", "deny", "rejected", "rejects", "refused", "refuses", "failed", "fails"]
+)
+
+
+@dataclass(frozen=True)
+class SupportVerdict:
+    """Whether passages support a claim, and why not when they do not."""
+
+    supported: bool
+    score: float  # 0..1: similarity and word coverage combined
+    missing: list[str] = field(default_factory=list)  # numbers, dates, names, quotes not found
+    similarity: float = 0.0  # MiniLM cosine to the closest passage sentence (0 without a model)
+    coverage: float = 0.0  # share of the claim's content words found in the passages
+    negation_mismatch: bool = False
+
+
+def plain_text(text: str) -> str:
+    """Text as a reader sees it: HTML tags dropped, entities decoded, quotes and spaces unified."""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("%", " percent")
+    text = re.sub(r"(?i)\bno one\b", "nobody", text)  # "one" here is no number
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _normal_tokens(text: str) -> list[str]:
+    """Lower-cased tokens, possessives dropped, number words as digits, months abbreviated."""
+    tokens = []
+    for raw in _TOKEN.findall(plain_text(text).replace(",", "")):
+        token = raw.lower().replace("’", "'")
+        token = re.sub(r"'s$", "", token).strip("'-")
+        token = _NUMBER_WORDS.get(token, _MONTHS.get(token, token))
+        token = re.sub(r"^(\d+)(st|nd|rd|th)$", r"\1", token)
+        if token:
+            tokens.append(token)
+    return tokens
+
+
+def key_items(claim: str) -> list[str]:
+    """The claim's checkable facts: numbers, month names, proper names and quoted phrases."""
+    text = plain_text(claim)
+    items: list[str] = []
+    for match in _NUMBER.finditer(text):
+        items.append(match.group(0).replace(",", "").rstrip("."))
+    words = list(_TOKEN.finditer(text))
+    for i, match in enumerate(words):
+        word = match.group(0)
+        lowered = word.lower().replace("’", "'")
+        if lowered in _MONTHS and word[0].isupper() and lowered != "may":
+            items.append(_MONTHS[lowered])
+        elif lowered in _NUMBER_WORDS:
+            items.append(_NUMBER_WORDS[lowered])
+        elif word[0].isupper() and lowered not in STOPWORDS and lowered not in _MONTHS:
+            # a capital that only opens a sentence is no sign of a name
+            opens = (
+                not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".:!?("
+            )
+            next_is_name = i + 1 < len(words) and words[i + 1].group(0)[0].isupper()
+            if not opens or next_is_name or (word.isupper() and len(word) > 1):
+                items.append(re.sub(r"['’]s$", "", word))
+    items.extend(m.group(1).strip() for m in _QUOTED.finditer(text))
+    return list(dict.fromkeys(items))
+
+
+def _contains(haystack: list[str], item: str) -> bool:
+    needle = _normal_tokens(item)
+    if not needle:
+        return True
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    return set(_stemmer().stemWords(content_words(plain_text(text))))
+
+
+def _negated(text: str) -> bool:
+    lowered = plain_text(text).lower().replace("’", "'")
+    return "n't" in lowered or any(t in NEGATIONS for t in re.findall(r"[a-z']+", lowered))
+
+
+def _unit_vectors(embed_model: Any, texts: list[str]) -> np.ndarray:
+    if hasattr(embed_model, "embed"):  # MiniLMEmbedding: one batched forward pass
+        vectors = np.asarray(embed_model.embed(texts), dtype=np.float32)
+    else:
+        vectors = np.asarray(embed_model.get_text_embedding_batch(texts), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.clip(norms, 1e-12, None)
+
+
+def check_support(claim: str, passages: list[str], embed_model: Any | None) -> SupportVerdict:
+    """Judge whether `passages` (taken together) support `claim`; offline and deterministic."""
+    passages = [plain_text(p) for p in passages if p and p.strip()]
+    if not passages or not plain_text(claim):
+        return SupportVerdict(supported=False, score=0.0, missing=key_items(claim))
+    tokens = [t for p in passages for t in [*_normal_tokens(p), "\x00"]]
+    missing = [item for item in key_items(claim) if not _contains(tokens, item)]
+    claim_stems = _stems(claim)
+    passage_stems = set().union(*(_stems(p) for p in passages))
+    coverage = len(claim_stems & passage_stems) / len(claim_stems) if claim_stems else 1.0
+    sentences = [s for p in passages for s in split_sentences(p)] or passages
+    closest = _closest_sentence(claim, sentences, claim_stems)
+    similarity = 0.0
+    if embed_model is not None:
+        vectors = _unit_vectors(embed_model, [plain_text(claim), *sentences, " ".join(passages)])
+        cosines = vectors[1:] @ vectors[0]
+        best = int(np.argmax(cosines[:-1]))
+        similarity = float(max(cosines.max(), 0.0))
+        closest = sentences[best] if cosines[best] >= cosines[-1] - 0.05 else closest
+    mismatch = _negated(claim) != _negated(_closest_clause(closest, claim_stems))
+    # without a model the score is coverage alone, judged against the same bar
+    score = (similarity + coverage) / 2 if embed_model is not None else coverage
+    supported = (
+        not missing
+        and not mismatch
+        and coverage >= MIN_COVERAGE
+        and score >= MIN_SCORE
+        and (embed_model is None or similarity >= MIN_SIMILARITY)
+    )
+    return SupportVerdict(
+        supported, round(score, 4), missing, round(similarity, 4), round(coverage, 4), mismatch
+    )
+
+
+def _closest_clause(sentence: str, claim_stems: set[str]) -> str:
+    """The clause of a sentence nearest the claim: a negation elsewhere in it is not about the claim."""
+    clauses = [
+        c for c in re.split(r"[;,]|\s(?:but|while|although|though)\s", sentence) if c.strip()
+    ]
+    return _closest_sentence("", clauses, claim_stems) if clauses else sentence
+
+
+def _closest_sentence(claim: str, sentences: list[str], claim_stems: set[str]) -> str:
+    """The passage sentence sharing most content words with the claim (ties: the first)."""
+    return max(sentences, key=lambda s: len(claim_stems & _stems(s)))
