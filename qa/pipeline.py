@@ -14,9 +14,11 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from qa.answer import Answer, StreamingAnswer, build_messages, finish_llm_answer
 from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
-from qa.indexing import IngestReport, ProgressCallback, index_articles
+from qa.indexing import IngestReport, ProgressCallback, build_fetcher, index_articles
 from qa.ingest import Article, IngestFailure, load_articles
-from qa.retrieve import RetrievalFilters, build_retriever, end_of_day, start_of_day
+from qa.lexical import LexicalIndexCache, bump_generation
+from qa.query import read_question
+from qa.retrieve import RetrievalConfig, RetrievalFilters, build_retriever, end_of_day, start_of_day
 from qa.settings import Settings
 from qa.store import ArticleRecord, NewsStore
 
@@ -39,6 +41,7 @@ class NewsQA:
         self._llm = llm
         self._llm_built = llm is not None
         self.store = NewsStore(settings, self.embed_model, client=chroma_client)
+        self.lexical = LexicalIndexCache(self.store.collection, settings.lexical_path)
 
     # ---- ingestion -------------------------------------------------------------------------
     def ingest(
@@ -49,21 +52,39 @@ class NewsQA:
         progress: ProgressCallback | None = None,
     ) -> IngestReport:
         """Load, chunk, embed and store articles; bad inputs are reported, good ones kept."""
-        return self.ingest_articles(load_articles(inputs, field_map=field_map), progress=progress)
+        items = load_articles(inputs, field_map=field_map, fetcher=build_fetcher(self.settings))
+        return self.ingest_articles(items, progress=progress)
 
     def ingest_articles(
         self, items: Iterable[Article | IngestFailure], *, progress: ProgressCallback | None = None
     ) -> IngestReport:
         """Store already-loaded articles (or record the failures among them)."""
-        return index_articles(self.store, items, self.settings, progress=progress)
+        # bumped before and after: a reader that indexed a half-done run sees it is stale
+        bump_generation(self.store.collection)
+        try:
+            return index_articles(self.store, items, self.settings, progress=progress)
+        finally:
+            bump_generation(self.store.collection)
 
-    def articles(self) -> list[ArticleRecord]:
-        """Every article in the collection, newest first."""
-        records = list(self.store.article_records().values())
+    def articles(
+        self,
+        *,
+        sources: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[ArticleRecord]:
+        """The articles in the collection, newest first: all, or those of these outlets and dates."""
+        records = self.store.list_articles(
+            sources=sources,
+            published_from=start_of_day(since) if since else None,
+            published_to=end_of_day(until) if until else None,
+        )
         return sorted(records, key=lambda r: r.published_at or "", reverse=True)
 
     def remove(self, article_ids: Iterable[str]) -> None:
+        """Delete articles and their chunks from the store and the lexical index."""
         self.store.remove_articles(article_ids)
+        bump_generation(self.store.collection)
 
     # ---- questions -------------------------------------------------------------------------
     @property
@@ -94,8 +115,29 @@ class NewsQA:
             published_from=start_of_day(since) if since else None,
             sources=tuple(sources),
         )
-        retriever = build_retriever(self.store, top_k=top_k or self.settings.top_k, filters=filters)
+        config = self.retrieval_config(top_k)
+        reference = as_of or datetime.now(UTC).date()
+        known_outlets = (
+            sorted(set(self.lexical.current().sources)) if config.mode != "dense" else []
+        )
+        intent = read_question(question, reference=reference, known_outlets=known_outlets)
+        retriever = build_retriever(
+            self.store, self.lexical, config=config, filters=filters, intent=intent
+        )
         return retriever.retrieve(QueryBundle(question))
+
+    def retrieval_config(self, top_k: int | None = None) -> RetrievalConfig:
+        s = self.settings
+        return RetrievalConfig(
+            mode=s.retriever,
+            top_k=top_k or s.top_k,
+            candidates=s.retrieval_candidates,
+            dense_weight=s.fusion_dense_weight,
+            lexical_weight=s.fusion_lexical_weight,
+            recency_weight=s.recency_weight,
+            recency_half_life_days=s.recency_half_life_days,
+            max_chunks_per_article=s.max_chunks_per_article,
+        )
 
     def ask(
         self,

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AnswerBackend = Literal["auto", "extractive", "openai", "openai-compatible", "llamacpp"]
 EmbedBackend = Literal["local", "openai"]
+RetrieverMode = Literal["hybrid", "dense", "bm25"]
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     chunk_words: int = Field(120, ge=20, le=400, description="Target words per chunk.")
     chunk_overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences shared by chunks.")
     top_k: int = Field(6, ge=1, le=50, description="Passages retrieved per question.")
+    retriever: RetrieverMode = Field("hybrid", description="hybrid (dense + BM25 fused), dense, or bm25.")
+    retrieval_candidates: int = Field(50, ge=5, le=500, description="Candidates per retriever before fusion.")
+    fusion_dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense cosine in fusion.")
+    fusion_lexical_weight: float = Field(0.3, ge=0.0, description="Weight of normalised BM25 in fusion.")
+    recency_weight: float = Field(0.2, ge=0.0, description="Weight of the recency prior (as-of questions).")
+    recency_half_life_days: float = Field(7.0, gt=0.0, description="Days after which the recency prior halves.")
+    max_chunks_per_article: int = Field(2, ge=1, le=20, description="Most passages one article may fill.")
 
     # Answering
     answer_backend: AnswerBackend = Field(
@@ -70,6 +78,18 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Extractive: sentences used.")
 
+    # Ingestion from the web
+    fetch_timeout_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds one URL fetch may take, redirects included."
+    )
+    max_page_bytes: int = Field(
+        10_000_000, ge=10_000, description="Largest page or feed fetched or read, in bytes."
+    )
+    allow_private_urls: bool = Field(
+        False,
+        description="Fetch URLs on loopback, private or link-local addresses (off: SSRF guard).",
+    )
+
     # App
     app_host: str = Field("127.0.0.1", description="Address the web app binds.")
     app_port: int = Field(8501, description="Port of the web app.")
@@ -77,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.home / "lexical" / self.collection
 
     def resolved_answer_backend(self) -> str:
         """The backend `auto` stands for: an LLM when one is configured, else extractive."""

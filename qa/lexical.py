@@ -1,0 +1,169 @@
+"""BM25 over a collection's chunks (bm25s), persisted beside the store and rebuilt when it changes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "newsqa_generation"
+PAGE_SIZE = 5000
+FORMAT_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> Any:
+    import bm25s
+
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+    )
+
+
+def store_generation(collection: Any) -> str:
+    """A stamp that changes whenever newsqa writes to the collection (see bump_generation)."""
+    metadata = collection.metadata or {}
+    return f"{metadata.get(GENERATION_KEY, 0)}:{collection.count()}"
+
+
+def bump_generation(collection: Any) -> None:
+    """Mark the collection as changed, so every replica's lexical index rebuilds."""
+    metadata = dict(collection.metadata or {})
+    metadata[GENERATION_KEY] = int(metadata.get(GENERATION_KEY, 0)) + 1
+    metadata.pop("hnsw:space", None)  # the distance function cannot be 'changed', even to itself
+    collection.modify(metadata=metadata)
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 scores for every chunk, with the metadata needed to filter them."""
+
+    generation: str
+    chunk_ids: list[str]
+    published_ts: np.ndarray  # -1 where unknown
+    sources: np.ndarray  # outlet per chunk (object array)
+    bm25: Any
+
+    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk for the query; 0 where the mask is False."""
+        if not self.chunk_ids:
+            return np.zeros(0, dtype=np.float32)
+        tokens = tokenize([query])[0]
+        if not tokens:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        weights = mask.astype(np.float32) if mask is not None else None
+        return np.asarray(self.bm25.get_scores(tokens, weight_mask=weights), dtype=np.float32)
+
+
+def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
+    """Read every chunk of the collection and index its embedded text with BM25."""
+    import bm25s
+
+    ids: list[str] = []
+    texts: list[str] = []
+    published: list[int] = []
+    sources: list[str] = []
+    offset = 0
+    while True:
+        page = collection.get(include=["documents", "metadatas"], limit=PAGE_SIZE, offset=offset)
+        for chunk_id, document, metadata in zip(
+            page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False
+        ):
+            metadata = metadata or {}
+            ids.append(chunk_id)
+            # the same view of a chunk the embedding gets: headline, outlet and passage
+            texts.append(
+                f"{metadata.get('title', '')}\n{metadata.get('source', '')}\n{document or ''}"
+            )
+            published.append(int(metadata.get("published_ts", -1)))
+            sources.append(str(metadata.get("source", "")))
+        if len(page["ids"]) < PAGE_SIZE:
+            break
+        offset += PAGE_SIZE
+    bm25 = bm25s.BM25()
+    if texts:
+        bm25.index(tokenize(texts), show_progress=False)
+    return LexicalIndex(
+        generation, ids, np.array(published, dtype=np.int64), np.array(sources, dtype=object), bm25
+    )
+
+
+def save_lexical_index(index: LexicalIndex, directory: Path) -> None:
+    """Write the index atomically: a half-written folder is never read."""
+    staging = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    if index.chunk_ids:
+        index.bm25.save(str(staging / "bm25"), show_progress=False)
+    np.save(staging / "published_ts.npy", index.published_ts)
+    meta = {
+        "version": FORMAT_VERSION,
+        "generation": index.generation,
+        "chunk_ids": index.chunk_ids,
+        "sources": list(index.sources),
+    }
+    (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    shutil.rmtree(directory, ignore_errors=True)
+    staging.rename(directory)
+
+
+def load_lexical_index(directory: Path) -> LexicalIndex | None:
+    """The saved index, or None when there is none or it is unreadable (then it is rebuilt)."""
+    import bm25s
+
+    try:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("version") != FORMAT_VERSION:
+            return None
+        bm25 = bm25s.BM25.load(str(directory / "bm25")) if meta["chunk_ids"] else bm25s.BM25()
+        published = np.load(directory / "published_ts.npy")
+        return LexicalIndex(
+            meta["generation"],
+            meta["chunk_ids"],
+            published,
+            np.array(meta["sources"], dtype=object),
+            bm25,
+        )
+    except (OSError, ValueError, KeyError) as error:
+        log.info("lexical index at %s not usable (%s); rebuilding", directory, error)
+        return None
+
+
+class LexicalIndexCache:
+    """The current lexical index of one collection: loaded from disk, rebuilt when stale."""
+
+    def __init__(self, collection: Any, directory: Path) -> None:
+        self._collection = collection
+        self._directory = directory
+        self._index: LexicalIndex | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> LexicalIndex:
+        generation = store_generation(self._collection)
+        with self._lock:
+            if self._index is not None and self._index.generation == generation:
+                return self._index
+            index = load_lexical_index(self._directory)
+            if index is None or index.generation != generation:
+                index = build_lexical_index(self._collection, generation)
+                try:
+                    save_lexical_index(index, self._directory)
+                except OSError as error:  # a read-only home still answers, just rebuilds each start
+                    log.warning("cannot save the lexical index to %s: %s", self._directory, error)
+            self._index = index
+            return index

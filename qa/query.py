@@ -1,0 +1,127 @@
+"""Reading a question: the dates, outlets and parts it names, and whether it asks about now."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+_RECENT = re.compile(
+    r"\b(?:latest|most recent(?:ly)?|recent(?:ly)?|now|currently|current|this week|so far|as of now|today|tonight|newest|still)\b",
+    re.I,
+)
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date | None = None  # inclusive
+    end: date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class QueryIntent:
+    """What a question says beyond its words: a date range, outlets, a wish for the newest news."""
+
+    text: str
+    dates: DateRange | None = None
+    outlets: tuple[str, ...] = ()
+    wants_recent: bool = False
+    parts: tuple[str, ...] = field(default_factory=tuple)  # sub-questions of a multi-part question
+
+
+def _month_range(year: int, month: int) -> DateRange:
+    return DateRange(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+
+
+def parse_date_range(question: str, reference: date) -> DateRange | None:
+    """Date expressions in a question as a range of publication dates, relative to `reference`."""
+    q = question.lower()
+    if match := re.search(rf"\b(?:in|during|of)\s+({_MONTH_NAMES})\.?\s+((?:19|20)\d\d)\b", q):
+        return _month_range(int(match.group(2)), MONTHS[match.group(1)])
+    if match := re.search(r"\bsince\s+((?:19|20)\d\d)\b", q):
+        return DateRange(date(int(match.group(1)), 1, 1), None)
+    if match := re.search(r"\bbefore\s+((?:19|20)\d\d)\b", q):
+        return DateRange(None, date(int(match.group(1)) - 1, 12, 31))
+    if match := re.search(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", q):
+        year = int(match.group(1))
+        return DateRange(date(year, 1, 1), date(year, 12, 31))
+    if re.search(r"\byesterday\b", q):
+        return DateRange(reference - timedelta(days=1), reference)
+    if re.search(r"\btoday\b|\btonight\b", q):
+        return DateRange(reference - timedelta(days=1), reference)
+    if re.search(r"\blast week\b", q):
+        monday = reference - timedelta(days=reference.weekday())
+        return DateRange(monday - timedelta(days=7), monday)  # reports can follow a day later
+    if re.search(r"\bthis week\b", q):
+        return DateRange(reference - timedelta(days=7), reference)
+    if re.search(r"\blast month\b", q):
+        previous = reference.replace(day=1) - timedelta(days=1)
+        span = _month_range(previous.year, previous.month)
+        return DateRange(span.start, span.end + timedelta(days=1) if span.end else None)
+    if re.search(r"\bthis month\b", q):
+        return DateRange(reference.replace(day=1), reference)
+    if re.search(r"\blast year\b", q):
+        return DateRange(date(reference.year - 1, 1, 1), date(reference.year - 1, 12, 31))
+    if re.search(r"\bthis year\b", q):
+        return DateRange(date(reference.year, 1, 1), reference)
+    return None
+
+
+def find_outlets(question: str, known_outlets: list[str]) -> tuple[str, ...]:
+    """Outlets the question names as its source ('according to CNN', 'CNN reported')."""
+    found = []
+    for outlet in sorted({o for o in known_outlets if o}, key=len, reverse=True):
+        name = re.escape(outlet)
+        pattern = rf"(?:according to|reported by|in|from|per)\s+(?:the\s+)?{name}\b|\b{name}\s+(?:reported|reports|said|says|wrote|writes)\b"
+        if re.search(pattern, question, re.I) and outlet not in found:
+            found.append(outlet)
+    return tuple(found)
+
+
+_WH = r"(?:what|who|whom|which|when|where|why|how|did|does|do|is|are|was|were|has|have|will|can)"
+
+
+def split_parts(question: str) -> tuple[str, ...]:
+    """A multi-part question's sub-questions (rule-based); () when it is one question."""
+    q = question.strip()
+    # "What did A say, and what did B do?" / "Who won X and when was Y?"
+    if match := re.match(rf"^(.+?)[,;]?\s+and\s+({_WH}\b.+)$", q, re.I):
+        first, second = match.group(1).strip(), match.group(2).strip()
+        if (
+            re.match(rf"^{_WH}\b", first, re.I)
+            and len(first.split()) >= 3
+            and len(second.split()) >= 3
+        ):
+            return (first.rstrip(",;") + "?", second)
+    # "Did both A and B ...?" -> one question per named party
+    if match := re.search(r"\bboth\s+(.+?)\s+and\s+((?:[A-Z0-9][\w.'’-]*\s+)+)(.+)$", q):
+        head = q[: match.start()].strip()
+        second, rest = match.group(2).strip(), match.group(3)
+        return (f"{head} {match.group(1)} {rest}".strip(), f"{head} {second} {rest}".strip())
+    # "Which is bigger, A or B?" -> each option with the question
+    if match := re.match(r"^(.+?),\s*(.+?)\s+or\s+(.+?)\??$", q):
+        head = match.group(1)
+        if (
+            re.match(rf"^{_WH}\b", head, re.I)
+            and len(match.group(2).split()) <= 6
+            and len(match.group(3).split()) <= 6
+        ):
+            return (f"{head} {match.group(2)}?", f"{head} {match.group(3)}?")
+    return ()
+
+
+def read_question(question: str, *, reference: date, known_outlets: list[str]) -> QueryIntent:
+    """Everything retrieval can use from the question's wording."""
+    return QueryIntent(
+        text=question,
+        dates=parse_date_range(question, reference),
+        outlets=find_outlets(question, known_outlets),
+        wants_recent=bool(_RECENT.search(question)),
+        parts=split_parts(question),
+    )

@@ -1,0 +1,57 @@
+"""Reading questions: date expressions, outlets, recency, multi-part splitting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from qa.query import DateRange, find_outlets, parse_date_range, read_question, split_parts
+
+REF = date(2023, 9, 14)  # a Thursday
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who won the cup in 2023?", DateRange(date(2023, 1, 1), date(2023, 12, 31))),
+        ("What happened in September 2022?", DateRange(date(2022, 9, 1), date(2022, 9, 30))),
+        ("What did the council decide last month?", DateRange(date(2023, 8, 1), date(2023, 9, 1))),
+        ("What happened yesterday in Riverton?", DateRange(date(2023, 9, 13), date(2023, 9, 14))),
+        ("Which deal was signed this week?", DateRange(date(2023, 9, 7), date(2023, 9, 14))),
+        ("What changed last week?", DateRange(date(2023, 9, 4), date(2023, 9, 11))),
+        ("How did prices move since 2021?", DateRange(date(2021, 1, 1), None)),
+        ("What was the rate before 2020?", DateRange(None, date(2019, 12, 31))),
+        ("Who leads the central bank?", None),
+    ],
+)
+def test_date_expressions_become_publication_ranges(question: str, expected: DateRange | None) -> None:
+    assert parse_date_range(question, REF) == expected
+
+
+def test_outlet_named_as_source_is_found_only_among_known_outlets() -> None:
+    known = ["CNN", "The Verge", "Sport Wire"]
+    assert find_outlets("According to The Verge, what did Apple launch?", known) == ("The Verge",)
+    assert find_outlets("What has CNN reported about the storm?", known) == ("CNN",)
+    assert find_outlets("What did the BBC say?", known) == ()
+
+
+def test_recency_words_mark_the_question_as_about_now() -> None:
+    assert read_question("What is the latest on the strike?", reference=REF, known_outlets=[]).wants_recent
+    assert not read_question("Who won the 1998 final?", reference=REF, known_outlets=[]).wants_recent
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("Who won the cup final and who scored twice?", ("Who won the cup final?", "who scored twice?")),
+        (
+            "Did both Lakeside United and Harbor City win a cup final?",
+            ("Did Lakeside United win a cup final?", "Did Harbor City win a cup final?"),
+        ),
+        ("Which robot is heavier, Atlas-7 or Atlas-6?", ("Which robot is heavier Atlas-7?", "Which robot is heavier Atlas-6?")),
+        ("How much will the tram cost?", ()),
+    ],
+)
+def test_multi_part_questions_are_split(question: str, parts: tuple[str, ...]) -> None:
+    assert split_parts(question) == parts
