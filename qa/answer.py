@@ -30,6 +30,7 @@ class Answer:
     invalid_markers: int = 0
     as_of: str | None = None
     notice: str | None = None  # e.g. "the LLM server is down; extractive answer shown"
+    standalone_question: str | None = None  # the follow-up as rewritten for retrieval
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -46,6 +47,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "standalone_question": self.standalone_question,
             "answer": self.text,
             "refused": self.refused,
             "backend": self.backend,
@@ -130,6 +132,33 @@ def finish_llm_answer(
         backend=backend,
         invalid_markers=parsed.invalid_markers,
     )
+
+
+STALE_AFTER_DAYS = 30
+
+
+def add_staleness_notice(answer: Answer, nodes: list[NodeWithScore], as_of: date | None) -> None:
+    """For questions about the present, say how old the newest source is when it is not recent."""
+    from qa.query import read_question
+
+    if (
+        answer.refused
+        or not nodes
+        or not read_question(answer.question, reference=date.today(), known_outlets=[]).wants_recent
+    ):
+        return
+    # the sources the answer rests on: its citations (unrelated retrieved passages say nothing)
+    dates = [c.published_at or "" for c in answer.citations] or [
+        str(node.node.metadata.get("published_at") or "") for node in nodes
+    ]
+    newest = max((d for d in dates if d), default="")
+    if not newest:
+        return
+    reference = as_of or date.today()
+    age = (reference - datetime.fromisoformat(newest).date()).days
+    if age > STALE_AFTER_DAYS:
+        note = f"The newest article I have on this is from {display_date(newest)}, {age} days before {'the as-of date' if as_of else 'today'}."
+        answer.notice = f"{answer.notice} {note}" if answer.notice else note
 
 
 class StreamingAnswer:

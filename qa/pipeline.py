@@ -11,9 +11,17 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from qa.answer import Answer, StreamingAnswer, build_messages, finish_llm_answer
+from qa.answer import (
+    Answer,
+    StreamingAnswer,
+    add_staleness_notice,
+    build_messages,
+    finish_llm_answer,
+)
+from qa.conversation import standalone_question
 from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
+from qa.grounding import verify_sentences
 from qa.indexing import IngestReport, ProgressCallback, build_fetcher, index_articles
 from qa.ingest import Article, IngestFailure, load_articles
 from qa.lexical import LexicalIndexCache, bump_generation
@@ -166,15 +174,23 @@ class NewsQA:
     ) -> StreamingAnswer:
         """Like ask(), but the answer's text streams as it is written."""
         started = time.perf_counter()
-        # history: earlier (question, answer) turns; follow-up rewriting uses it (issue 6)
+        asked = question
+        if history:  # a follow-up is answered as the standalone question it stands for
+            llm = self.llm if self.backend != "extractive" else None
+            question = standalone_question(question, history, llm)
+        rewritten = time.perf_counter()
         nodes = self.retrieve(question, as_of=as_of, since=since, sources=sources, top_k=top_k)
         retrieved = time.perf_counter()
 
         def stamp(answer: Answer) -> Answer:
             done = time.perf_counter()
+            answer.question = asked
+            answer.standalone_question = question if question != asked else None
             answer.as_of = as_of.isoformat() if as_of else None
+            add_staleness_notice(answer, nodes, as_of)
             answer.timings_ms = {
-                "retrieve": (retrieved - started) * 1000,
+                "rewrite": (rewritten - started) * 1000,
+                "retrieve": (retrieved - rewritten) * 1000,
                 "answer": (done - retrieved) * 1000,
                 "total": (done - started) * 1000,
             }
@@ -230,6 +246,9 @@ class NewsQA:
                 answer = self._extractive(question, nodes)
                 answer.notice = f"{failure[0]} Showing the extractive answer instead."
                 return stamp(answer)
-            return stamp(finish_llm_answer(question, reply, nodes, self.backend))
+            answer = finish_llm_answer(question, reply, nodes, self.backend)
+            verify_sentences(answer.sentences, nodes, self.embed_model)
+            answer.text = " ".join(sentence.render() for sentence in answer.sentences)
+            return stamp(answer)
 
         return StreamingAnswer(deltas(), finish)

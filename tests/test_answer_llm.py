@@ -49,7 +49,9 @@ def test_llm_answer_resolves_markers_to_the_numbered_sources(llm_newsqa, openai_
 
 
 def test_out_of_range_marker_from_the_llm_is_removed_and_counted(llm_newsqa, openai_server) -> None:
-    openai_server.script("The line costs 420 million euros [1]. Work starts in March 2024 [7].")
+    openai_server.script(
+        "The tram line will cost about 420 million euros [1]. Work starts in March 2024 [7]."
+    )
     answer = llm_newsqa.ask("How much will the airport tram cost?")
     assert answer.invalid_markers == 1
     assert "[7]" not in answer.text
