@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-import numpy as np
 from llama_index.core.schema import NodeWithScore
 from rapidfuzz import fuzz
 
@@ -32,6 +31,8 @@ _DATE = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|tomorrow|week|month|year)\b"
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+EMBED_SHORTLIST = 12  # sentences scored by the model per question
+EMBED_WORDS = 60  # a sentence's first words are enough to judge what it is about
 NEAR_DUPLICATE = 88  # rapidfuzz token_set_ratio above which two sentences say the same
 
 
@@ -88,37 +89,40 @@ def holds_answer_type(sentence: str, question: str, kind: str | None) -> bool:
 def score_sentences(
     question: str, nodes: list[NodeWithScore], embed: MiniLMEmbedding | None
 ) -> list[ScoredSentence]:
-    """Each retrieved sentence scored by meaning (MiniLM cosine) and by the question's words it holds."""
-    candidates: list[tuple[int, int, str]] = []
-    titles: dict[int, str] = {}
-    for n, node in enumerate(nodes, start=1):
-        titles[n] = str(node.node.metadata.get("title") or "")
-        for i, sentence in enumerate(split_sentences(node.node.get_content())):
-            if len(sentence.split()) >= 4:
-                candidates.append((n, i, neutralise_markers(sentence)))
-    if not candidates:
-        return []
+    """Each retrieved sentence scored by the question's words it holds, the kind of answer it
+    carries and (for the most promising ones) its meaning (MiniLM cosine)."""
     question_stems = _stems(question)
     kind = expected_answer_type(question)
-    if embed is not None:
-        vectors = embed.embed([question] + [c[2] for c in candidates])
-        semantic = vectors[1:] @ vectors[0]
-    else:
-        semantic = np.zeros(len(candidates), dtype=np.float32)
-    scored = []
-    for (n, i, text), cosine in zip(candidates, semantic, strict=True):
+    cheap: list[ScoredSentence] = []
+    for n, node in enumerate(nodes, start=1):
         # a sentence is read in its article's context: the headline's words count as its own
-        overlap = (
-            len(question_stems & (_stems(text) | _stems(titles[n]))) / len(question_stems)
-            if question_stems
-            else 0.0
-        )
-        semantic_weight = 1.0 - LEXICAL_WEIGHT if embed is not None else 0.0
-        score = semantic_weight * float(cosine) + LEXICAL_WEIGHT * overlap
-        if holds_answer_type(text, question, kind):
-            score += ANSWER_TYPE_BONUS
-        scored.append(ScoredSentence(n, i, text, score))
-    return scored
+        title_stems = _stems(str(node.node.metadata.get("title") or ""))
+        for i, sentence in enumerate(split_sentences(node.node.get_content())):
+            if len(sentence.split()) < 4:
+                continue
+            text = neutralise_markers(sentence)
+            overlap = (
+                len(question_stems & (_stems(text) | title_stems)) / len(question_stems)
+                if question_stems
+                else 0.0
+            )
+            score = LEXICAL_WEIGHT * overlap + (
+                ANSWER_TYPE_BONUS if holds_answer_type(text, question, kind) else 0.0
+            )
+            cheap.append(ScoredSentence(n, i, text, score))
+    if embed is None or not cheap:
+        return cheap
+    # only the most promising sentences go through the model: it is the expensive part
+    ranked = sorted(cheap, key=lambda s: (s.score, -s.source_n), reverse=True)
+    shortlist, rest = ranked[:EMBED_SHORTLIST], ranked[EMBED_SHORTLIST:]
+    vectors = embed.embed([question] + [" ".join(s.text.split()[:EMBED_WORDS]) for s in shortlist])
+    semantic = vectors[1:] @ vectors[0]
+    weight = 1.0 - LEXICAL_WEIGHT
+    scored = [
+        replace(s, score=s.score + weight * float(c))
+        for s, c in zip(shortlist, semantic, strict=True)
+    ]
+    return scored + rest
 
 
 def _anchor(node: NodeWithScore) -> str:

@@ -6,8 +6,9 @@ import json
 import logging
 import shutil
 import threading
+import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ def bump_generation(collection: Any) -> None:
     collection.modify(metadata=metadata)
 
 
+def _counter(generation: str) -> str:
+    return generation.split(":", 1)[0]
+
+
 @dataclass
 class LexicalIndex:
     """BM25 scores for every chunk, with the metadata needed to filter them."""
@@ -58,6 +63,11 @@ class LexicalIndex:
     published_ts: np.ndarray  # -1 where unknown
     sources: np.ndarray  # outlet per chunk (object array)
     bm25: Any
+
+    @cached_property
+    def outlets(self) -> list[str]:
+        """The distinct outlets in the collection."""
+        return sorted({str(s) for s in self.sources if s})
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for the query; 0 where the mask is False."""
@@ -145,12 +155,20 @@ def load_lexical_index(directory: Path) -> LexicalIndex | None:
 
 
 class LexicalIndexCache:
-    """The current lexical index of one collection: loaded from disk, rebuilt when stale."""
+    """The current lexical index of one collection: loaded from disk, rebuilt when stale.
 
-    def __init__(self, collection: Any, directory: Path) -> None:
+    After an ingestion or a removal finishes (the generation counter moves) it is rebuilt at
+    once. While an ingestion is under way (only the chunk count moves), it is rebuilt at most
+    every `min_rebuild_s` seconds: BM25 lags a little, dense retrieval sees new chunks at once,
+    and chunks deleted since the build are dropped when their text is fetched.
+    """
+
+    def __init__(self, collection: Any, directory: Path, min_rebuild_s: float = 20.0) -> None:
         self._collection = collection
         self._directory = directory
+        self._min_rebuild_s = min_rebuild_s
         self._index: LexicalIndex | None = None
+        self._built_at = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> LexicalIndex:
@@ -158,6 +176,12 @@ class LexicalIndexCache:
         with self._lock:
             if self._index is not None and self._index.generation == generation:
                 return self._index
+            if (
+                self._index is not None
+                and _counter(self._index.generation) == _counter(generation)
+                and time.monotonic() - self._built_at < self._min_rebuild_s
+            ):
+                return self._index  # only the chunk count moved: an ingestion is under way
             index = load_lexical_index(self._directory)
             if index is None or index.generation != generation:
                 index = build_lexical_index(self._collection, generation)
@@ -166,4 +190,5 @@ class LexicalIndexCache:
                 except OSError as error:  # a read-only home still answers, just rebuilds each start
                     log.warning("cannot save the lexical index to %s: %s", self._directory, error)
             self._index = index
+            self._built_at = time.monotonic()
             return index

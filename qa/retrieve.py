@@ -127,8 +127,6 @@ class DenseRetriever(BaseRetriever):
         self._filters = filters or RetrievalFilters()
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if self._store.count_chunks() == 0:
-            return []
         retriever = self._store.index.as_retriever(
             similarity_top_k=self._top_k, filters=self._filters.to_metadata_filters()
         )
@@ -207,8 +205,6 @@ class FusionRetriever(BaseRetriever):
         self._recency_from = recency_from
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if self._store.count_chunks() == 0:
-            return []
         if query_bundle.embedding is None:
             query_bundle.embedding = self._store.embed_model.get_query_embedding(
                 query_bundle.query_str
