@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.ingest import Article
+from qa.ingest.relative_dates import resolve_relative_dates
 from qa.text import split_sentences, word_count
 
 
@@ -16,6 +17,8 @@ class Chunk:
     article_id: str
     position: int  # 0-based order within the article
     text: str
+    # the passage's relative dates resolved against the article's date: {"Monday": "2023-09-04"}
+    relative_dates: dict[str, str] = field(default_factory=dict)
 
 
 def chunk_article(
@@ -35,7 +38,14 @@ def chunk_article(
         current.append(sentence)
     if current and (not groups or current != groups[-1][-len(current) :]):
         groups.append(current)
+    texts = [" ".join(group) for group in groups]
     return [
-        Chunk(id=f"{article.id}:{i}", article_id=article.id, position=i, text=" ".join(group))
-        for i, group in enumerate(groups)
+        Chunk(
+            id=f"{article.id}:{i}",
+            article_id=article.id,
+            position=i,
+            text=text,
+            relative_dates=resolve_relative_dates(text, article.published_at),
+        )
+        for i, text in enumerate(texts)
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -42,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser(
-        "ingest", help="Add article files/folders (.txt .html .json .jsonl .csv)."
+        "ingest",
+        help="Add article files/folders (.txt .html .json .jsonl .csv .rss .atom .xml), "
+        "web pages and RSS/Atom feeds (http/https URLs).",
     )
-    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     ingest.add_argument(
         "--map",
         action="append",
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     articles = commands.add_parser("articles", help="List the ingested articles.")
     articles.add_argument("--json", action="store_true")
+    articles.add_argument(
+        "--source", action="append", default=[], help="Only this outlet (repeatable)."
+    )
+    articles.add_argument("--since", type=_date, help="Only articles published on or after.")
+    articles.add_argument("--until", type=_date, help="Only articles published on or before.")
 
     remove = commands.add_parser("remove", help="Delete articles and their chunks.")
     remove.add_argument("ids", nargs="+")
@@ -72,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="Evaluation harness (see eval/README).")
     evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
+    for command in (ingest, ask, articles, remove, app):  # also accepted after the command
+        command.add_argument("--collection", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -98,6 +106,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     report = qa.ingest(args.paths, field_map=_field_map(args.map), progress=progress)
     bar.close()
+    for skipped in report.skipped:
+        print(f"skipped: {skipped}", file=sys.stderr)
     for failure in report.failures:
         print(f"failed: {failure}", file=sys.stderr)
     print(report.summary())
@@ -139,14 +149,17 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_articles(args: argparse.Namespace) -> int:
-    records = _open(args).articles()
+    records = _open(args).articles(sources=args.source, since=args.since, until=args.until)
     if args.json:
-        print(json.dumps([r.__dict__ for r in records], ensure_ascii=False, indent=2))
+        print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
         return 0
     for r in records:
         state = "" if r.complete else f"  (incomplete: {r.chunks}/{r.expected_chunks} chunks)"
+        copies = len(r.story_outlets)
+        story = f"  [story {r.story_id}: {copies} outlets]" if copies > 1 else ""
         print(
-            f"{r.id}  {(r.published_at or 'undated')[:10]}  {r.source or '-':<20.20}  {r.title}{state}"
+            f"{r.id}  {(r.published_at or 'undated')[:10]}  {r.source or '-':<20.20}  "
+            f"{r.title}{state}{story}"
         )
     print(f"{len(records)} articles", file=sys.stderr)
     return 0
@@ -186,7 +199,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
-    return subprocess.call(command, env=env)
+    # exec, not a child: stopping `newsqa app` (Ctrl-C, SIGTERM) stops Streamlit itself
+    os.execve(sys.executable, command, env)
 
 
 def main(argv: list[str] | None = None) -> int:

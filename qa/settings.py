@@ -45,13 +45,27 @@ class Settings(BaseSettings):
     chunk_words: int = Field(120, ge=20, le=400, description="Target words per chunk.")
     chunk_overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences shared by chunks.")
     top_k: int = Field(6, ge=1, le=50, description="Passages retrieved per question.")
-    retriever: RetrieverMode = Field("hybrid", description="hybrid (dense + BM25 fused), dense, or bm25.")
-    retrieval_candidates: int = Field(50, ge=5, le=500, description="Candidates per retriever before fusion.")
-    fusion_dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense cosine in fusion.")
-    fusion_lexical_weight: float = Field(0.3, ge=0.0, description="Weight of normalised BM25 in fusion.")
-    recency_weight: float = Field(0.2, ge=0.0, description="Weight of the recency prior (as-of questions).")
-    recency_half_life_days: float = Field(7.0, gt=0.0, description="Days after which the recency prior halves.")
-    max_chunks_per_article: int = Field(2, ge=1, le=20, description="Most passages one article may fill.")
+    retriever: RetrieverMode = Field(
+        "hybrid", description="hybrid (dense + BM25 fused), dense, or bm25."
+    )
+    retrieval_candidates: int = Field(
+        50, ge=5, le=500, description="Candidates per retriever before fusion."
+    )
+    fusion_dense_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the dense cosine in fusion."
+    )
+    fusion_lexical_weight: float = Field(
+        0.3, ge=0.0, description="Weight of normalised BM25 in fusion."
+    )
+    recency_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the recency prior (as-of questions)."
+    )
+    recency_half_life_days: float = Field(
+        7.0, gt=0.0, description="Days after which the recency prior halves."
+    )
+    max_chunks_per_article: int = Field(
+        2, ge=1, le=20, description="Most passages one article may fill."
+    )
 
     # Answering
     answer_backend: AnswerBackend = Field(

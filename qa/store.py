@@ -1,25 +1,41 @@
-"""The Chroma store behind LlamaIndex: open it, add articles' chunks, list and remove articles."""
+"""The Chroma store behind LlamaIndex: open it, write articles' chunks, list and remove articles.
+
+Everything known about an article lives in its chunks' metadata, so the store needs no other
+file and several machines can share one Chroma server:
+- every chunk: the article's metadata, `story_id` / `story_outlets` (near-duplicate group),
+  `relative_dates` (JSON) and `history` (JSON list of the article's earlier versions);
+- chunk 0 only, outside LlamaIndex's node JSON and hidden from readers by the leading "_":
+  `_minhash` (the article's MinHash signature) and its LSH band keys `_lsh1_00`... (see
+  qa/ingest/duplicates.py), which is how the duplicate index persists across runs.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from qa.chunk import Chunk
 from qa.ingest import Article
+from qa.ingest.duplicates import BAND_KEY_PREFIX, Fingerprint
+from qa.ingest.relative_dates import dumps_relative_dates
 from qa.settings import Settings
 
 # What the embedding sees besides the passage: the article's headline, outlet and date.
 EMBEDDED_METADATA = ("title", "source", "published")
 PAGE_SIZE = 5000
+WRITE_SIZE = 5000  # below Chroma's largest batch
+MINHASH_KEY = "_minhash"
+BAND_KEY = "_" + BAND_KEY_PREFIX + "{:02d}"
+OUTLET_SEPARATOR = "; "
 
 
 class StoreError(RuntimeError):
@@ -42,10 +58,51 @@ class ArticleRecord:
     chunks: int
     expected_chunks: int
     content_hash: str
+    updated_at: str | None = None
+    retrieved_at: str | None = None
+    story_id: str = ""
+    story_outlets: tuple[str, ...] = ()
+    history: tuple[dict[str, Any], ...] = ()
+    # content hash -> one chunk's metadata, for each version whose chunks are present;
+    # latest_hash: the version written last (it carries the longest history)
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    latest_hash: str = ""
 
     @property
     def complete(self) -> bool:
         return self.chunks == self.expected_chunks
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-able data (for `newsqa articles --json`)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "published_at": self.published_at,
+            "updated_at": self.updated_at,
+            "retrieved_at": self.retrieved_at,
+            "url": self.url,
+            "chunks": self.chunks,
+            "expected_chunks": self.expected_chunks,
+            "complete": self.complete,
+            "content_hash": self.content_hash,
+            "story_id": self.story_id,
+            "story_outlets": list(self.story_outlets),
+            "history": list(self.history),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleWrite:
+    """One article version to write: its chunks plus what the store keeps beside them."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    fingerprint: Fingerprint
+    story_id: str
+    story_outlets: tuple[str, ...]
+    history: tuple[dict[str, Any], ...] = ()
+    replaces: ArticleRecord | None = None  # the version (or half-written one) now in the store
 
 
 def make_chroma_client(settings: Settings) -> Any:
@@ -78,13 +135,14 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _node_for(chunk: Chunk, article: Article, expected_chunks: int, content_hash: str) -> TextNode:
+def _node_for(chunk: Chunk, write: ArticleWrite) -> TextNode:
+    article = write.article
     published = article.published_at
     metadata: dict[str, Any] = {
         "article_id": article.id,
         "position": chunk.position,
-        "n_chunks": expected_chunks,
-        "content_hash": content_hash,
+        "n_chunks": len(write.chunks),
+        "content_hash": article.content_hash(),
         "title": article.title,
         "source": article.source or "",
         "published": published.strftime("%d %b %Y") if published else "",
@@ -92,11 +150,19 @@ def _node_for(chunk: Chunk, article: Article, expected_chunks: int, content_hash
         # Chroma filters compare numbers only: the date as a UTC timestamp (-1 = unknown)
         "published_ts": int(published.timestamp()) if published else -1,
         "updated_at": _iso(article.updated_at),
+        "retrieved_at": _iso(article.retrieved_at),
         "date_origin": article.date_origin or "",
         "url": article.url or "",
         "authors": "; ".join(article.authors),
         "dateline": article.dateline or "",
+        "section": article.section or "",
+        "topics": "; ".join(article.topics),
+        "language": article.language or "",
         "origin": article.origin,
+        "relative_dates": dumps_relative_dates(chunk.relative_dates),
+        "story_id": write.story_id,
+        "story_outlets": OUTLET_SEPARATOR.join(write.story_outlets),
+        "history": json.dumps(list(write.history), ensure_ascii=False) if write.history else "",
     }
     for key, value in article.extra.items():
         metadata.setdefault(f"x_{key}", str(value))
@@ -109,6 +175,11 @@ def _node_for(chunk: Chunk, article: Article, expected_chunks: int, content_hash
         metadata_template="{key}: {value}",
         relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.id)},
     )
+
+
+def _fingerprint_metadata(fingerprint: Fingerprint) -> dict[str, Any]:
+    keys = {BAND_KEY.format(i): key for i, key in enumerate(fingerprint.band_keys)}
+    return {MINHASH_KEY: fingerprint.encode(), **keys}
 
 
 class NewsStore:
@@ -140,66 +211,170 @@ class NewsStore:
     def count_chunks(self) -> int:
         return int(self.collection.count())
 
-    def add_chunks(self, items: Sequence[tuple[Article, Sequence[Chunk]]]) -> int:
-        """Embed and write whole articles' chunks in one batch; returns chunks written."""
-        nodes: list[BaseNode] = []
-        for article, chunks in items:
-            content_hash = article.content_hash()
-            nodes.extend(_node_for(c, article, len(chunks), content_hash) for c in chunks)
+    # ---- writing ---------------------------------------------------------------------------
+    def write_articles(self, writes: Sequence[ArticleWrite]) -> int:
+        """Embed and write whole articles in one batch; returns the chunks written.
+
+        Chunks are upserted over the ids of the version they replace, then that version's
+        surplus chunks are deleted: a run killed in between leaves mixed versions, which
+        `article_records` reports as incomplete and the next run repairs.
+        """
+        nodes: list[tuple[TextNode, ArticleWrite]] = []
+        for write in writes:
+            nodes.extend((_node_for(chunk, write), write) for chunk in write.chunks)
         if not nodes:
             return 0
-        texts = [n.get_content(metadata_mode="embed") for n in nodes]  # type: ignore[arg-type]
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node, _ in nodes]
         embeddings = self.embed_model.get_text_embedding_batch(texts)
-        for node, embedding in zip(nodes, embeddings, strict=True):
+        metadatas = []
+        for (node, write), embedding in zip(nodes, embeddings, strict=True):
             node.embedding = embedding
-        self.vector_store.add(nodes)
+            metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+            metadata = {k: ("" if v is None else v) for k, v in metadata.items()}
+            if node.metadata["position"] == 0:
+                metadata.update(_fingerprint_metadata(write.fingerprint))
+            if write.replaces is not None:  # an upsert merges metadata: drop the old extras
+                for version in write.replaces.versions.values():
+                    metadata.update({k: None for k in version if k not in metadata})
+            metadatas.append(metadata)
+        for start in range(0, len(nodes), WRITE_SIZE):
+            part = slice(start, start + WRITE_SIZE)
+            self.collection.upsert(
+                ids=[node.node_id for node, _ in nodes[part]],
+                embeddings=[node.get_embedding() for node, _ in nodes[part]],
+                metadatas=metadatas[part],
+                documents=[node.get_content(MetadataMode.NONE) for node, _ in nodes[part]],
+            )
+        for write in writes:
+            if write.replaces is not None:
+                self.collection.delete(
+                    where={
+                        "$and": [
+                            {"article_id": write.article.id},
+                            {"position": {"$gte": len(write.chunks)}},
+                        ]
+                    }
+                )
         return len(nodes)
 
-    def article_records(self, article_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]:
-        """Articles in the store, read back from their chunks (all of them, or the ids given)."""
-        where: dict[str, Any] | None = None
+    # ---- reading ---------------------------------------------------------------------------
+    def article_records(
+        self, article_ids: Iterable[str] | None = None, *, where: Mapping[str, Any] | None = None
+    ) -> dict[str, ArticleRecord]:
+        """Articles in the store, read back from their chunks (all, the ids given, or `where`)."""
+        clauses: list[Mapping[str, Any]] = [where] if where else []
         if article_ids is not None:
             ids = list(article_ids)
             if not ids:
                 return {}
-            where = {"article_id": {"$in": ids}}
-        records: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            page = self.collection.get(
-                where=where, include=["metadatas"], limit=PAGE_SIZE, offset=offset
+            clauses.append({"article_id": {"$in": ids}})
+        condition = _all_of(clauses)
+        versions: dict[str, dict[str, dict[str, Any]]] = {}
+        counts: dict[str, int] = {}
+        for metadata in self._metadatas(condition):
+            article_id = str(metadata["article_id"])
+            counts[article_id] = counts.get(article_id, 0) + 1
+            versions.setdefault(article_id, {}).setdefault(
+                str(metadata.get("content_hash", "")), metadata
             )
-            for metadata in page["metadatas"] or []:
-                entry = records.setdefault(
-                    str(metadata["article_id"]), {"meta": metadata, "chunks": 0, "hashes": set()}
-                )
-                entry["chunks"] += 1
-                entry["hashes"].add(metadata.get("content_hash", ""))
-            if len(page["ids"]) < PAGE_SIZE:
-                break
-            offset += PAGE_SIZE
-        result = {}
-        for article_id, entry in records.items():
-            meta = entry["meta"]
-            hashes = entry["hashes"]
-            result[article_id] = ArticleRecord(
-                id=article_id,
-                title=str(meta.get("title", "")),
-                source=str(meta.get("source")) or None,
-                published_at=str(meta.get("published_at")) or None,
-                url=str(meta.get("url")) or None,
-                chunks=entry["chunks"],
-                # two versions' chunks mixed together are never complete
-                expected_chunks=int(meta.get("n_chunks", 0)) if len(hashes) == 1 else -1,
-                content_hash=str(next(iter(hashes))) if len(hashes) == 1 else "",
+        return {
+            article_id: _record(article_id, counts[article_id], found)
+            for article_id, found in versions.items()
+        }
+
+    def list_articles(
+        self,
+        *,
+        sources: Sequence[str] = (),
+        published_from: datetime | None = None,
+        published_to: datetime | None = None,
+    ) -> list[ArticleRecord]:
+        """Articles of these outlets (any case; all when empty) published in the given range."""
+        clauses: list[dict[str, Any]] = []
+        if published_from is not None:
+            clauses.append({"published_ts": {"$gte": int(published_from.timestamp())}})
+        if published_to is not None:
+            clauses.append({"published_ts": {"$lte": int(published_to.timestamp())}})
+            clauses.append({"published_ts": {"$gte": 0}})  # undated is not "before" anything
+        wanted = {s.casefold() for s in sources}
+        records = self.article_records(where=_all_of(list(clauses)))
+        return [r for r in records.values() if not wanted or (r.source or "").casefold() in wanted]
+
+    def similar_articles(
+        self, fingerprints: Sequence[Fingerprint], exclude: Iterable[str] = ()
+    ) -> dict[str, tuple[str, str, Fingerprint]]:
+        """Stored articles sharing an LSH band with any fingerprint: {id: (story, outlet, fp)}."""
+        if not fingerprints:
+            return {}
+        bands = [fp.band_keys for fp in fingerprints]
+        clauses = [
+            {BAND_KEY.format(i): {"$in": sorted({keys[i] for keys in bands})}}
+            for i in range(len(bands[0]))
+        ]
+        skip = set(exclude)
+        found = {}
+        for metadata in self._metadatas({"$or": clauses}):
+            article_id = str(metadata.get("article_id"))
+            stored = Fingerprint.decode(str(metadata.get(MINHASH_KEY, "")))
+            if article_id in skip or stored is None:
+                continue
+            story = str(metadata.get("story_id") or article_id)
+            found[article_id] = (story, outlet_of(metadata), stored)
+        return found
+
+    def story_members(self, story_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        """{story id: {article id: outlet}} for the stored articles of these stories."""
+        ids = sorted(set(story_ids))
+        members: dict[str, dict[str, str]] = {story: {} for story in ids}
+        if not ids:
+            return members
+        condition = {"$and": [{"position": 0}, {"story_id": {"$in": ids}}]}
+        for metadata in self._metadatas(condition):
+            members[str(metadata["story_id"])][str(metadata["article_id"])] = outlet_of(metadata)
+        return members
+
+    def set_story_outlets(self, outlets: Mapping[str, tuple[str, ...]]) -> None:
+        """Rewrite `story_outlets` on every chunk of the given articles."""
+        if not outlets:
+            return
+        page = self.collection.get(
+            where={"article_id": {"$in": sorted(outlets)}}, include=["metadatas"]
+        )
+        ids, metadatas = [], []
+        for chunk_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=False):
+            value = OUTLET_SEPARATOR.join(outlets[str(metadata["article_id"])])
+            if metadata.get("story_outlets") == value:
+                continue
+            patch: dict[str, Any] = {"story_outlets": value}
+            if metadata.get("_node_content"):  # LlamaIndex reads nodes back from this copy
+                node = json.loads(str(metadata["_node_content"]))
+                node.setdefault("metadata", {})["story_outlets"] = value
+                patch["_node_content"] = json.dumps(node, ensure_ascii=False)
+            ids.append(chunk_id)
+            metadatas.append(patch)
+        for start in range(0, len(ids), WRITE_SIZE):
+            self.collection.update(
+                ids=ids[start : start + WRITE_SIZE], metadatas=metadatas[start : start + WRITE_SIZE]
             )
-        return result
 
     def remove_articles(self, article_ids: Iterable[str]) -> None:
-        """Delete articles and all their chunks."""
-        ids = list(article_ids)
-        if ids:
-            self.collection.delete(where={"article_id": {"$in": ids}})
+        """Delete articles and all their chunks; their stories' other copies are updated."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return
+        heads = self.collection.get(
+            where={"$and": [{"position": 0}, {"article_id": {"$in": ids}}]}, include=["metadatas"]
+        )
+        stories = {str(m.get("story_id")) for m in heads["metadatas"] or [] if m.get("story_id")}
+        self.collection.delete(where={"article_id": {"$in": ids}})
+        remaining = self.story_members(stories)
+        self.set_story_outlets(
+            {
+                article_id: story_outlets(members.values())
+                for members in remaining.values()
+                for article_id in members
+            }
+        )
 
     def chunks_of(self, article_id: str) -> list[TextNode]:
         """All chunks of one article in reading order."""
@@ -214,9 +389,84 @@ class NewsStore:
         ]
         return sorted(nodes, key=lambda n: int(n.metadata.get("position", 0)))
 
+    def _metadatas(self, where: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self.collection.get(
+                where=where, include=["metadatas"], limit=PAGE_SIZE, offset=offset
+            )
+            yield from (dict(m) for m in page["metadatas"] or [] if m)
+            if len(page["ids"]) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+
+def _all_of(clauses: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _record(article_id: str, chunks: int, versions: dict[str, dict[str, Any]]) -> ArticleRecord:
+    # the version written last carries the longest history (it adds its predecessor)
+    histories = {h: history_of(m) for h, m in versions.items()}
+    latest_hash = max(versions, key=lambda h: len(histories[h]))
+    meta = versions[latest_hash]
+    single = len(versions) == 1
+    return ArticleRecord(
+        id=article_id,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source") or "") or None,
+        published_at=str(meta.get("published_at") or "") or None,
+        url=str(meta.get("url") or "") or None,
+        chunks=chunks,
+        # two versions' chunks mixed together are never complete
+        expected_chunks=int(meta.get("n_chunks", 0)) if single else -1,
+        content_hash=latest_hash if single else "",
+        updated_at=str(meta.get("updated_at") or "") or None,
+        retrieved_at=str(meta.get("retrieved_at") or "") or None,
+        story_id=str(meta.get("story_id") or article_id),
+        story_outlets=tuple(
+            o for o in str(meta.get("story_outlets") or "").split(OUTLET_SEPARATOR) if o
+        ),
+        history=histories[latest_hash],
+        versions=versions,
+        latest_hash=latest_hash,
+    )
+
+
+def history_of(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The earlier versions a chunk's metadata records (oldest first)."""
+    raw = metadata.get("history")
+    try:
+        loaded = json.loads(str(raw)) if raw else []
+    except json.JSONDecodeError:
+        return ()
+    return (
+        tuple(item for item in loaded if isinstance(item, dict)) if isinstance(loaded, list) else ()
+    )
+
+
+def outlet_of(metadata: Mapping[str, Any]) -> str:
+    """The outlet an article names, else its URL's host, else ""."""
+    from urllib.parse import urlsplit
+
+    source = str(metadata.get("source") or "")
+    if source:
+        return source
+    try:
+        return urlsplit(str(metadata.get("url") or "")).hostname or ""
+    except ValueError:
+        return ""
+
+
+def story_outlets(outlets: Iterable[str]) -> tuple[str, ...]:
+    """A story's outlets, each once, sorted case-insensitively."""
+    return tuple(sorted({o for o in outlets if o}, key=str.casefold))
+
 
 def _public_metadata(metadata: Any) -> dict[str, Any]:
-    """Chunk metadata without LlamaIndex's private serialisation keys."""
+    """Chunk metadata without LlamaIndex's or the store's private keys."""
     return {
         k: v
         for k, v in dict(metadata).items()

@@ -66,10 +66,15 @@ def normalise_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class IngestFailure:
-    """An input that could not be ingested, and why (one line for the user)."""
+    """An input that could not be ingested, and why (one line for the user).
+
+    `skipped` marks an input passed over on purpose (a file of another type inside a folder),
+    which is reported but does not make the run fail.
+    """
 
     input: str
     reason: str
+    skipped: bool = False
 
     def __str__(self) -> str:
         return f"{self.input}: {self.reason}"

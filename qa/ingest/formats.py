@@ -25,9 +25,9 @@ def read_page_text(text: str, origin: str) -> Iterator[Result]:
         yield IngestFailure(origin, "no story text found (every line looked like page furniture)")
 
 
-def read_html(text: str, origin: str) -> Iterator[Result]:
-    """An HTML page."""
-    article = parse_html(text, origin=origin)
+def read_html(text: str, origin: str, *, url: str | None = None) -> Iterator[Result]:
+    """An HTML page (`url`: where it was fetched from, if it was)."""
+    article = parse_html(text, origin=origin, url=url)
     if article.body:
         yield article
     else:

@@ -1,45 +1,69 @@
-"""`load_articles`: files and folders in, a lazy stream of articles and failures out."""
+"""`load_articles`: files, folders, URLs and feeds in, a lazy stream of articles and failures out."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from qa.ingest.article import Article, IngestFailure
 from qa.ingest.decode import UnreadableInput, read_text
+from qa.ingest.feeds import looks_like_feed, read_feed
+from qa.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
 from qa.ingest.formats import read_csv, read_html, read_json, read_jsonl, read_page_text
 from qa.ingest.records import check_field_map
 
-SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".json", ".jsonl", ".csv")
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
+SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".json", ".jsonl", ".csv", *FEED_SUFFIXES)
+PAGE_SUFFIXES = (".txt", ".html", ".htm", *FEED_SUFFIXES)  # one page or feed: size-limited
+# "https://...", "file:/...", "ftp://...": anything with a scheme is a URL (not "C:\\...")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
 
 
 def load_articles(
-    inputs: Iterable[str | Path], *, field_map: dict[str, str] | None = None
+    inputs: Iterable[str | Path],
+    *,
+    field_map: dict[str, str] | None = None,
+    fetcher: Fetcher | None = None,
 ) -> Iterator[Article | IngestFailure]:
-    """Load every file or folder (recursively, sorted, hidden files skipped), lazily.
+    """Load every file, folder (recursively, sorted, hidden files skipped), URL or feed, lazily.
 
     A bad input yields an `IngestFailure` naming it and the reason; the others still load.
+    Files of other types found inside a folder are skipped (`IngestFailure.skipped`).
     `field_map` maps our record fields to a data set's keys, e.g. {"title": "headline"}.
+    `fetcher` fetches URLs and feed items (default: public addresses only, see fetch.py);
+    its size limit also applies to page and feed files.
     An unknown field in `field_map` is a ValueError here, before anything loads.
     """
     checked = check_field_map(field_map)
-    return _load_all(inputs, checked)
+    return _load_all(inputs, checked, fetcher or Fetcher())
+
+
+def is_url(item: str | Path) -> bool:
+    """True for an input that names a URL rather than a local path."""
+    return isinstance(item, str) and bool(_URL.match(item)) and not Path(item).exists()
 
 
 def _load_all(
-    inputs: Iterable[str | Path], field_map: Mapping[str, str]
+    inputs: Iterable[str | Path], field_map: Mapping[str, str], fetcher: Fetcher
 ) -> Iterator[Article | IngestFailure]:
     for item in inputs:
+        if is_url(item):
+            yield from _load_url(str(item), fetcher)
+            continue
         path = Path(item)
         if path.is_dir():
             for found in _walk(path):
                 if isinstance(found, IngestFailure):
                     yield found
+                elif found.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    yield IngestFailure(str(found), _unsupported(found), skipped=True)
                 else:
-                    yield from _load_file(found, field_map)
+                    yield from _load_file(found, field_map, fetcher)
         elif path.is_file():
-            yield from _load_file(path, field_map)
+            yield from _load_file(path, field_map, fetcher)
         elif path.exists():
             yield IngestFailure(str(item), "not a regular file or folder")
         else:
@@ -63,13 +87,49 @@ def _walk(folder: Path) -> Iterator[Path | IngestFailure]:
             yield Path(entry.path)
 
 
-def _load_file(path: Path, field_map: Mapping[str, str]) -> Iterator[Article | IngestFailure]:
+def _unsupported(path: Path) -> str:
+    suffix = path.suffix.lower()
+    shown = f"'{suffix}'" if suffix else "no extension"
+    return f"unsupported file type ({shown}); expected one of {', '.join(SUPPORTED_SUFFIXES)}"
+
+
+def _load_url(url: str, fetcher: Fetcher) -> Iterator[Article | IngestFailure]:
+    """A web page, or a feed whose items are fetched in turn."""
+    try:
+        fetched = fetcher.fetch(url, accept=HTML_TYPES | FEED_TYPES)
+        if looks_like_feed(fetched.data, fetched.content_type):
+            yield from read_feed(fetched.data, url, fetcher)
+            return
+        text = fetched.text()
+    except FetchError as exc:
+        yield IngestFailure(url, str(exc))
+        return
+    for result in read_html(text, url, url=fetched.url):
+        yield (
+            replace(result, retrieved_at=fetched.fetched_at)
+            if isinstance(result, Article)
+            else result
+        )
+
+
+def _load_file(
+    path: Path, field_map: Mapping[str, str], fetcher: Fetcher
+) -> Iterator[Article | IngestFailure]:
     origin = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        expected = ", ".join(SUPPORTED_SUFFIXES)
-        shown = f"'{suffix}'" if suffix else "no extension"
-        yield IngestFailure(origin, f"unsupported file type ({shown}); expected one of {expected}")
+        yield IngestFailure(origin, _unsupported(path))
+        return
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        yield IngestFailure(origin, f"cannot read file: {exc.strerror or exc}")
+        return
+    if suffix in PAGE_SUFFIXES and size > fetcher.max_bytes:
+        yield IngestFailure(origin, f"over the size limit ({size:,} > {fetcher.max_bytes:,} bytes)")
+        return
+    if suffix in FEED_SUFFIXES:
+        yield from _load_feed_file(path, fetcher)
         return
     try:
         text, _encoding = read_text(path)
@@ -86,3 +146,14 @@ def _load_file(path: Path, field_map: Mapping[str, str]) -> Iterator[Article | I
         yield from read_jsonl(text, origin, field_map)
     else:
         yield from read_csv(text, origin, field_map)
+
+
+def _load_feed_file(path: Path, fetcher: Fetcher) -> Iterator[Article | IngestFailure]:
+    try:
+        read_text(path)  # the same empty/binary checks as any text file
+        data = path.read_bytes()  # feedparser honours the XML encoding declaration itself
+    except (UnreadableInput, OSError) as exc:
+        reason = str(exc) if isinstance(exc, UnreadableInput) else f"cannot read file: {exc}"
+        yield IngestFailure(str(path), reason)
+        return
+    yield from read_feed(data, str(path), fetcher)
