@@ -46,13 +46,13 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
-	$(BIN)/ruff check qa eval tests app.py
-	$(BIN)/ruff format --check qa eval tests app.py
+	$(BIN)/ruff check qa eval webui pages bench fuzz tests app.py
+	$(BIN)/ruff format --check qa eval webui pages bench fuzz tests app.py
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format qa eval tests app.py
-	$(BIN)/ruff check --fix qa eval tests app.py
+	$(BIN)/ruff format qa eval webui pages bench fuzz tests app.py
+	$(BIN)/ruff check --fix qa eval webui pages bench fuzz tests app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
