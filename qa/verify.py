@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -38,7 +39,28 @@ _NUMBER_WORDS = {
     "twenty": "20", "thirty": "30", "hundred": "100", "dozen": "12",
 }  # fmt: skip
 NEGATIONS = frozenset(
-    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "n't", "denied", "denies", "deny", "rejected", "rejects", "refused", "refuses", "failed", "fails"]
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+        "cannot",
+        "n't",
+        "denied",
+        "denies",
+        "deny",
+        "rejected",
+        "rejects",
+        "refused",
+        "refuses",
+        "failed",
+        "fails",
+    ]
 )
 
 
@@ -85,6 +107,7 @@ def key_items(claim: str) -> list[str]:
     for i, match in enumerate(words):
         word = match.group(0)
         lowered = word.lower().replace("’", "'")
+        # "May" is left out: as often the verb as the month
         if lowered in _MONTHS and word[0].isupper() and lowered != "may":
             items.append(_MONTHS[lowered])
         elif lowered in _NUMBER_WORDS:
@@ -125,13 +148,30 @@ def _negated(text: str) -> bool:
     return "n't" in lowered or any(t in NEGATIONS for t in re.findall(r"[a-z']+", lowered))
 
 
+_VECTORS: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_CACHE_SIZE = 8192
+
+
 def _unit_vectors(embed_model: Any, texts: list[str]) -> np.ndarray:
-    if hasattr(embed_model, "embed"):  # MiniLMEmbedding: one batched forward pass
-        vectors = np.asarray(embed_model.embed(texts), dtype=np.float32)
-    else:
-        vectors = np.asarray(embed_model.get_text_embedding_batch(texts), dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.clip(norms, 1e-12, None)
+    """Unit vectors, each text embedded on its own and cached: a text's vector never depends on
+    the batch it came with, so verdicts do not depend on what was checked before."""
+    rows = []
+    for text in texts:
+        key = (id(embed_model), text)
+        vector = _VECTORS.get(key)
+        if vector is None:
+            if hasattr(embed_model, "embed"):  # MiniLMEmbedding
+                raw = np.asarray(embed_model.embed([text])[0], dtype=np.float32)
+            else:
+                raw = np.asarray(embed_model.get_text_embedding(text), dtype=np.float32)
+            vector = raw / max(float(np.linalg.norm(raw)), 1e-12)
+            _VECTORS[key] = vector
+            if len(_VECTORS) > _CACHE_SIZE:
+                _VECTORS.popitem(last=False)
+        else:
+            _VECTORS.move_to_end(key)
+        rows.append(vector)
+    return np.vstack(rows)
 
 
 def check_support(claim: str, passages: list[str], embed_model: Any | None) -> SupportVerdict:
@@ -145,14 +185,14 @@ def check_support(claim: str, passages: list[str], embed_model: Any | None) -> S
     passage_stems = set().union(*(_stems(p) for p in passages))
     coverage = len(claim_stems & passage_stems) / len(claim_stems) if claim_stems else 1.0
     sentences = [s for p in passages for s in split_sentences(p)] or passages
-    closest = _closest_sentence(claim, sentences, claim_stems)
+    closest = _closest_sentence(sentences, claim_stems)
     similarity = 0.0
     if embed_model is not None:
         vectors = _unit_vectors(embed_model, [plain_text(claim), *sentences, " ".join(passages)])
         cosines = vectors[1:] @ vectors[0]
         best = int(np.argmax(cosines[:-1]))
-        similarity = float(max(cosines.max(), 0.0))
-        closest = sentences[best] if cosines[best] >= cosines[-1] - 0.05 else closest
+        similarity = float(max(cosines.max(), 0.0))  # best of: any sentence, the passages whole
+        closest = sentences[best]
     mismatch = _negated(claim) != _negated(_closest_clause(closest, claim_stems))
     # without a model the score is coverage alone, judged against the same bar
     score = (similarity + coverage) / 2 if embed_model is not None else coverage
@@ -173,9 +213,9 @@ def _closest_clause(sentence: str, claim_stems: set[str]) -> str:
     clauses = [
         c for c in re.split(r"[;,]|\s(?:but|while|although|though)\s", sentence) if c.strip()
     ]
-    return _closest_sentence("", clauses, claim_stems) if clauses else sentence
+    return _closest_sentence(clauses, claim_stems) if clauses else sentence
 
 
-def _closest_sentence(claim: str, sentences: list[str], claim_stems: set[str]) -> str:
+def _closest_sentence(sentences: list[str], claim_stems: set[str]) -> str:
     """The passage sentence sharing most content words with the claim (ties: the first)."""
     return max(sentences, key=lambda s: len(claim_stems & _stems(s)))

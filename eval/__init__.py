@@ -1,0 +1,1 @@
+"""The evaluation harness: scripted runs over news QA benchmarks (`newsqa eval ...`)."""
