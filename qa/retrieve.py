@@ -105,7 +105,7 @@ class RetrievalConfig:
     candidates: int = 50
     dense_weight: float = 1.0
     lexical_weight: float = 0.3
-    recency_weight: float = 0.2
+    recency_weight: float = 1.0
     recency_half_life_days: float = 7.0
     max_chunks_per_article: int = 2
 
