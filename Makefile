@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NEWSQA_HOME ?= data
 export NEWSQA_HOME
 
-.PHONY: run test test-fast lint format install install-llamacpp ingest-samples app clean eval-smoke
+.PHONY: run test test-fast lint format install install-llamacpp ingest-samples app clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
