@@ -472,15 +472,3 @@ def _public_metadata(metadata: Any) -> dict[str, Any]:
         for k, v in dict(metadata).items()
         if not k.startswith("_") and k not in {"document_id", "doc_id", "ref_doc_id"}
     }
-
-
-def describe_store(settings: Settings) -> str:
-    if settings.chroma_host:
-        return (
-            f"Chroma server {settings.chroma_host}:{settings.chroma_port} / {settings.collection}"
-        )
-    return f"Chroma at {settings.chroma_path} / {settings.collection}"
-
-
-def dumps_metadata(metadata: dict[str, Any]) -> str:
-    return json.dumps(_public_metadata(metadata), ensure_ascii=False, sort_keys=True)
