@@ -1,28 +1,28 @@
 """Ingestion into the store: chunk and embed new or changed articles, skip unchanged ones,
-keep each changed article's earlier versions in its history, and group near-duplicates."""
+keep each changed article's earlier versions in its history, and group near-duplicates
+(qa/stories.py)."""
 
 from __future__ import annotations
 
+import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from qa.chunk import Chunk, chunk_article
 from qa.ingest import Article, IngestFailure
-from qa.ingest.duplicates import NUM_PERM, SCHEME, THRESHOLD, fingerprint, lsh_params
+from qa.ingest.feed_state import FeedState
 from qa.ingest.fetch import Fetcher
+from qa.ingest.loader import ArticleStream
 from qa.settings import Settings
-from qa.store import (
-    ArticleRecord,
-    ArticleWrite,
-    NewsStore,
-    history_of,
-    outlet_of,
-    story_outlets,
-)
+from qa.store import ArticleRecord, ArticleWrite, NewsStore, history_of
+from qa.stories import StoryIndex, group_stories, stored_print
 
+log = logging.getLogger(__name__)
 ARTICLES_PER_CHECK = 32  # articles looked up in the store at once
 BATCH_CHUNKS = 64  # chunks embedded per batch: big enough for throughput, small for progress
 HISTORY_LIMIT = 10  # earlier versions kept per article
@@ -62,12 +62,30 @@ ProgressCallback = Callable[[IngestReport], None]
 
 
 def build_fetcher(settings: Settings) -> Fetcher:
-    """The URL fetcher the settings ask for (time and size limits, SSRF guard)."""
+    """The URL fetcher the settings ask for (time and size limits, SSRF guard, robots.txt)."""
     return Fetcher(
         timeout_s=settings.fetch_timeout_s,
         max_bytes=settings.max_page_bytes,
         allow_private=settings.allow_private_urls,
+        respect_robots=settings.respect_robots,
     )
+
+
+def story_cache_path(settings: Settings) -> Path:
+    """Where the near-duplicate band cache of the settings' collection lives (qa/stories.py)."""
+    return settings.home / "stories" / _cache_name(settings)
+
+
+def feed_state_path(settings: Settings) -> Path:
+    """Where what was read of feeds into the settings' collection is remembered."""
+    return settings.home / "feeds" / _cache_name(settings)
+
+
+def _cache_name(settings: Settings) -> str:
+    # one file per collection, and per Chroma server when there is one
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", settings.chroma_host or "")
+    server = f"{host}-{settings.chroma_port}-" if host else ""
+    return f"{server}{settings.collection}.json"
 
 
 def index_articles(
@@ -82,9 +100,13 @@ def index_articles(
     started = time.perf_counter()
     pending: list[Article] = []
     seen: set[str] = set()
+    stories = StoryIndex(store, cache_path=story_cache_path(settings))
+    if isinstance(items, ArticleStream):  # feeds re-read cheaply: see qa/ingest/feed_state.py
+        feeds = FeedState(feed_state_path(settings))
+        items.attach(stored=store.stored_link_dates, feeds=feeds)
 
     def flush() -> None:
-        _store_batch(store, pending, settings, report)
+        _store_batch(store, stories, pending, settings, report)
         pending.clear()
         report.seconds = time.perf_counter() - started
         if progress:
@@ -92,7 +114,10 @@ def index_articles(
 
     for item in items:
         if isinstance(item, IngestFailure):
-            (report.skipped if item.skipped else report.failures).append(item)
+            if item.unchanged:
+                report.unchanged += 1
+            else:
+                (report.skipped if item.skipped else report.failures).append(item)
             continue
         if item.id in seen:
             reason = f"the same article ({item.id}) came earlier in this run"
@@ -103,14 +128,27 @@ def index_articles(
         if len(pending) >= ARTICLES_PER_CHECK:
             flush()
     flush()
+    # both are caches beside the store: failing to write one costs the next run time, no data
+    try:
+        stories.save()
+        if isinstance(items, ArticleStream):
+            items.commit()  # only now: every feed item read is stored
+    except OSError as error:
+        log.warning("newsqa: could not save an ingestion cache under %s: %s", settings.home, error)
     return report
 
 
 def _store_batch(
-    store: NewsStore, articles: list[Article], settings: Settings, report: IngestReport
+    store: NewsStore,
+    stories: StoryIndex,
+    articles: list[Article],
+    settings: Settings,
+    report: IngestReport,
 ) -> None:
     if not articles:
         return
+    # one metadata query per batch (Chroma scans for it): an article whose chunk 0 is missing
+    # may still have other chunks from a run killed mid-write, and they must be replaced
     known = store.article_records(a.id for a in articles)
     planned: list[tuple[Article, list[Chunk], ArticleRecord | None]] = []
     for article in articles:
@@ -131,7 +169,20 @@ def _store_batch(
         planned.append((article, chunks, record))
     if not planned:
         return
-    writes = _group_stories(store, planned)
+    writes = [
+        ArticleWrite(
+            article=article,
+            chunks=chunks,
+            fingerprint=print_,
+            story_id=story,
+            story_outlets=outlets,
+            history=_history(article, record),
+            replaces=record,
+        )
+        for (article, chunks, record), (print_, story, outlets) in zip(
+            planned, group_stories(store, stories, planned), strict=True
+        )
+    ]
     group: list[ArticleWrite] = []
     size = 0
     for write in writes:
@@ -141,72 +192,12 @@ def _store_batch(
             report.chunks += store.write_articles(group)
             group, size = [], 0
     report.chunks += store.write_articles(group)
+    stories.remember(stored_print(write) for write in writes)
     for write in writes:  # counted once written, so a crash never reports work not done
         if write.replaces is None:
             report.added += 1
         else:
             report.updated += 1
-
-
-def _group_stories(
-    store: NewsStore, planned: Sequence[tuple[Article, list[Chunk], ArticleRecord | None]]
-) -> list[ArticleWrite]:
-    """Assign each article to a story (its best near-duplicate's, else its own) and compute
-    every touched story's outlets; the stored copies' outlets are updated before writing."""
-    from datasketch import MinHash, MinHashLSH
-
-    prints = [fingerprint(article.body) for article, _, _ in planned]
-    batch_ids = {article.id for article, _, _ in planned}
-    stored = store.similar_articles(prints, exclude=batch_ids)
-    in_batch = MinHashLSH(num_perm=NUM_PERM, params=lsh_params())
-    stories: list[str] = []
-    for index, ((article, _, _), print_) in enumerate(zip(planned, prints, strict=True)):
-        best: tuple[float, str] = (THRESHOLD, article.id)
-        for story, _outlet, other in stored.values():
-            best = _better(best, print_.similarity(other), story)
-        probe = MinHash(num_perm=NUM_PERM, hashvalues=print_.signature, scheme=SCHEME)
-        for key in in_batch.query(probe):
-            other_index = int(key)
-            best = _better(best, print_.similarity(prints[other_index]), stories[other_index])
-        stories.append(best[1])
-        in_batch.insert(str(index), probe)
-
-    touched = set(stories) | {
-        record.story_id for _, _, record in planned if record is not None and record.story_id
-    }
-    members = store.story_members(touched)
-    for members_of_story in members.values():
-        for article_id in batch_ids & members_of_story.keys():
-            del members_of_story[article_id]  # their new version decides
-    for (article, _, _), story in zip(planned, stories, strict=True):
-        members.setdefault(story, {})[article.id] = outlet_of(
-            {"source": article.source, "url": article.url}
-        )
-    outlets = {story: story_outlets(found.values()) for story, found in members.items()}
-    store.set_story_outlets(
-        {
-            article_id: outlets[story]
-            for story, found in members.items()
-            for article_id in found
-            if article_id not in batch_ids
-        }
-    )
-    return [
-        ArticleWrite(
-            article=article,
-            chunks=chunks,
-            fingerprint=print_,
-            story_id=story,
-            story_outlets=outlets[story],
-            history=_history(article, record),
-            replaces=record,
-        )
-        for (article, chunks, record), print_, story in zip(planned, prints, stories, strict=True)
-    ]
-
-
-def _better(best: tuple[float, str], similarity: float, story: str) -> tuple[float, str]:
-    return (similarity, story) if similarity >= best[0] and similarity > 0 else best
 
 
 def _history(article: Article, record: ArticleRecord | None) -> tuple[dict[str, Any], ...]:

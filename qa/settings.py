@@ -66,6 +66,22 @@ class Settings(BaseSettings):
     max_chunks_per_article: int = Field(
         2, ge=1, le=20, description="Most passages one article may fill."
     )
+    query_expansion_terms: int = Field(
+        0, ge=0, le=50, description="BM25 terms added from the first hits (0 = no expansion)."
+    )
+    query_expansion_weight: float = Field(
+        0.3, ge=0.0, description="Weight of the expansion terms' BM25 score."
+    )
+    reranker: Literal["none", "cross-encoder", "llm"] = Field(
+        "none", description="Rerank fused candidates: none, cross-encoder (local ONNX), or llm."
+    )
+    reranker_model_path: Path | None = Field(
+        None, description="Folder with model.onnx and tokenizer.json of a cross-encoder."
+    )
+    reranker_top_n: int = Field(20, ge=2, le=100, description="Candidates the reranker scores.")
+    neighbour_window: int = Field(
+        0, ge=0, le=3, description="Chunks before and after each hit shown to the answerer."
+    )
 
     # Answering
     answer_backend: AnswerBackend = Field(
@@ -86,9 +102,21 @@ class Settings(BaseSettings):
     llm_context_window: int = Field(
         8192, ge=512, description="Context window the LLM is given (GGUF and OpenAI-compatible)."
     )
-    answer_prompt: str = Field("answer.v1", description="Prompt file in prompts/ (no .md).")
+    llm_price_prompt: float | None = Field(
+        None,
+        ge=0,
+        description="Price of prompt tokens, USD per million (prices answers and eval runs).",
+    )
+    llm_price_completion: float | None = Field(
+        None, ge=0, description="Price of completion tokens, USD per million."
+    )
+    answer_prompt: str = Field("answer.v2", description="Prompt file in prompts/ (no .md).")
     min_answer_score: float = Field(
-        0.35, ge=0.0, le=1.0, description="Extractive: below this best score, refuse."
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="Extractive: refuse below this answerability (0-1, from the best sentence"
+        " and its retrieval score; set on the harness).",
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Extractive: sentences used.")
 
@@ -102,6 +130,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         False,
         description="Fetch URLs on loopback, private or link-local addresses (off: SSRF guard).",
+    )
+    respect_robots: bool = Field(
+        True, description="Honour each site's robots.txt for the newsqa user agent when fetching."
     )
 
     # App

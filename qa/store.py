@@ -6,7 +6,8 @@ file and several machines can share one Chroma server:
   `relative_dates` (JSON) and `history` (JSON list of the article's earlier versions);
 - chunk 0 only, outside LlamaIndex's node JSON and hidden from readers by the leading "_":
   `_minhash` (the article's MinHash signature) and its LSH band keys `_lsh1_00`... (see
-  qa/ingest/duplicates.py), which is how the duplicate index persists across runs.
+  qa/ingest/duplicates.py), which is how the duplicate index persists across runs (qa/stories.py
+  keeps a cache of the band keys beside the store, checked against it at every run).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from qa.chunk import Chunk
 from qa.ingest import Article
-from qa.ingest.duplicates import BAND_KEY_PREFIX, Fingerprint
+from qa.ingest.duplicates import BAND_KEY_PREFIX, Fingerprint, lsh_params
 from qa.ingest.relative_dates import dumps_relative_dates
 from qa.settings import Settings
 
@@ -93,6 +94,17 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True)
+class StoredPrint:
+    """A stored article as the duplicate index sees it."""
+
+    article_id: str
+    story_id: str
+    outlet: str
+    fingerprint: Fingerprint
+    band_keys: tuple[str, ...]  # as stored (an empty band is stored as "")
+
+
+@dataclass(frozen=True)
 class ArticleWrite:
     """One article version to write: its chunks plus what the store keeps beside them."""
 
@@ -114,21 +126,34 @@ def make_chroma_client(settings: Settings) -> Any:
         headers = {}
         if settings.chroma_token:
             headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
-        return chromadb.HttpClient(
-            host=settings.chroma_host,
-            port=settings.chroma_port,
-            headers=headers,
-            settings=ChromaSettings(anonymized_telemetry=False),
-        )
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                headers=headers,
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
+        except Exception as error:  # unreachable, token refused, or not a Chroma server
+            from qa.errors import chroma_server_failure
+
+            raise StoreError(chroma_server_failure(settings, error)) from error
     try:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(
             f"Cannot create the store folder {settings.chroma_path}: {error}"
         ) from error
-    return chromadb.PersistentClient(
-        path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    try:
+        return chromadb.PersistentClient(
+            path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except Exception as error:  # e.g. a read-only NEWSQA_HOME: Chroma writes when it opens
+        from qa.errors import store_failure
+
+        reason = store_failure(settings, error)
+        if reason is None:
+            raise
+        raise StoreError(reason) from error
 
 
 def _iso(value: datetime | None) -> str:
@@ -302,8 +327,9 @@ class NewsStore:
 
     def similar_articles(
         self, fingerprints: Sequence[Fingerprint], exclude: Iterable[str] = ()
-    ) -> dict[str, tuple[str, str, Fingerprint]]:
-        """Stored articles sharing an LSH band with any fingerprint: {id: (story, outlet, fp)}."""
+    ) -> dict[str, StoredPrint]:
+        """Stored articles sharing an LSH band with any fingerprint (one query, but Chroma scans
+        every chunk for it: a run's later batches use qa/stories.py's band cache instead)."""
         if not fingerprints:
             return {}
         bands = [fp.band_keys for fp in fingerprints]
@@ -312,14 +338,54 @@ class NewsStore:
             for i in range(len(bands[0]))
         ]
         skip = set(exclude)
-        found = {}
-        for metadata in self._metadatas({"$or": clauses}):
-            article_id = str(metadata.get("article_id"))
-            stored = Fingerprint.decode(str(metadata.get(MINHASH_KEY, "")))
-            if article_id in skip or stored is None:
-                continue
-            story = str(metadata.get("story_id") or article_id)
-            found[article_id] = (story, outlet_of(metadata), stored)
+        return {
+            found.article_id: found
+            for found in map(_stored_print, self._metadatas({"$or": clauses}))
+            if found is not None and found.article_id not in skip
+        }
+
+    def stored_link_dates(self, links: Sequence[str]) -> dict[str, datetime | None]:
+        """For each link stored completely from its page (as its URL or as the feed link it was
+        read from), the date of the stored version: updated, else published, else retrieved."""
+        if not links:
+            return {}
+        wanted = sorted(set(links))
+        condition = {"$or": [{"url": {"$in": wanted}}, {"x_feed_link": {"$in": wanted}}]}
+        found: dict[str, datetime | None] = {}
+        for record in self.article_records(where=condition).values():
+            meta = record.versions[record.latest_hash]
+            if not record.complete or meta.get("x_text_from") == "feed-summary":
+                continue  # half-written, or only the feed's summary: try the page again
+            stamp = record.updated_at or record.published_at or record.retrieved_at
+            for link in {str(meta.get("url") or ""), str(meta.get("x_feed_link") or "")}:
+                if link in wanted:
+                    found[link] = _parse_iso(stamp)
+        return found
+
+    def article_ids(self) -> set[str]:
+        """The ids of the stored articles (read from chunk ids alone: no metadata)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(
+                where={"position": 0}, include=[], limit=PAGE_SIZE, offset=offset
+            )
+            found.update(chunk_id.rsplit(":", 1)[0] for chunk_id in page["ids"])
+            if len(page["ids"]) < PAGE_SIZE:
+                return found
+            offset += PAGE_SIZE
+
+    def stored_prints(self, article_ids: Iterable[str]) -> dict[str, StoredPrint]:
+        """These articles' MinHash, bands and story, read by chunk id (no scan); articles that
+        are gone, or stored without a MinHash (older stores), are left out."""
+        ids = sorted({f"{article_id}:0" for article_id in article_ids})
+        found: dict[str, StoredPrint] = {}
+        for start in range(0, len(ids), PAGE_SIZE):
+            page = self.collection.get(ids=ids[start : start + PAGE_SIZE], include=["metadatas"])
+            for metadata in page["metadatas"] or []:
+                stored = _stored_print(metadata) if metadata else None
+                if stored is not None:
+                    found[stored.article_id] = stored
         return found
 
     def story_members(self, story_ids: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -335,20 +401,26 @@ class NewsStore:
 
     def set_story_outlets(self, outlets: Mapping[str, tuple[str, ...]]) -> None:
         """Rewrite `story_outlets` on every chunk of the given articles."""
-        if not outlets:
+        self.set_stories({article_id: (None, found) for article_id, found in outlets.items()})
+
+    def set_stories(self, stories: Mapping[str, tuple[str | None, tuple[str, ...]]]) -> None:
+        """Rewrite `story_id` (unless None) and `story_outlets` on every chunk of these articles."""
+        if not stories:
             return
         page = self.collection.get(
-            where={"article_id": {"$in": sorted(outlets)}}, include=["metadatas"]
+            where={"article_id": {"$in": sorted(stories)}}, include=["metadatas"]
         )
         ids, metadatas = [], []
         for chunk_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=False):
-            value = OUTLET_SEPARATOR.join(outlets[str(metadata["article_id"])])
-            if metadata.get("story_outlets") == value:
+            story, outlets = stories[str(metadata["article_id"])]
+            patch: dict[str, Any] = {"story_outlets": OUTLET_SEPARATOR.join(outlets)}
+            if story is not None:
+                patch["story_id"] = story
+            if all(metadata.get(key) == value for key, value in patch.items()):
                 continue
-            patch: dict[str, Any] = {"story_outlets": value}
             if metadata.get("_node_content"):  # LlamaIndex reads nodes back from this copy
                 node = json.loads(str(metadata["_node_content"]))
-                node.setdefault("metadata", {})["story_outlets"] = value
+                node.setdefault("metadata", {}).update(patch)
                 patch["_node_content"] = json.dumps(node, ensure_ascii=False)
             ids.append(chunk_id)
             metadatas.append(patch)
@@ -401,10 +473,33 @@ class NewsStore:
             offset += PAGE_SIZE
 
 
+def _parse_iso(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _all_of(clauses: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _stored_print(metadata: Mapping[str, Any]) -> StoredPrint | None:
+    fingerprint = Fingerprint.decode(str(metadata.get(MINHASH_KEY) or ""))
+    if fingerprint is None or "article_id" not in metadata:
+        return None
+    article_id = str(metadata["article_id"])
+    bands, _rows = lsh_params()
+    keys = tuple(str(metadata.get(BAND_KEY.format(i)) or "") for i in range(bands))
+    return StoredPrint(
+        article_id=article_id,
+        story_id=str(metadata.get("story_id") or article_id),
+        outlet=outlet_of(metadata),
+        fingerprint=fingerprint,
+        band_keys=keys if all(keys) else tuple(fingerprint.band_keys),
+    )
 
 
 def _record(article_id: str, chunks: int, versions: dict[str, dict[str, Any]]) -> ArticleRecord:

@@ -69,12 +69,14 @@ class IngestFailure:
     """An input that could not be ingested, and why (one line for the user).
 
     `skipped` marks an input passed over on purpose (a file of another type inside a folder),
-    which is reported but does not make the run fail.
+    which is reported but does not make the run fail. `unchanged` marks a feed item known to be
+    stored already and not changed since (so not fetched again); it counts as unchanged.
     """
 
     input: str
     reason: str
     skipped: bool = False
+    unchanged: bool = False
 
     def __str__(self) -> str:
         return f"{self.input}: {self.reason}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +18,8 @@ from qa.ingest.html import parse_html
 
 Result = Article | IngestFailure
 PAGE_FETCHES_AT_ONCE = 4  # one feed's item pages fetched in parallel; polite to one host
+# links -> the date of the version stored for each stored link (None: the store has no date)
+StoredLinks = Callable[[Sequence[str]], Mapping[str, datetime | None]]
 
 
 def looks_like_feed(data: bytes, content_type: str = "") -> bool:
@@ -29,8 +31,14 @@ def looks_like_feed(data: bytes, content_type: str = "") -> bool:
     return head.startswith((b"<rss", b"<feed", b"<rdf:rdf", b"<rdf"))
 
 
-def read_feed(data: bytes, origin: str, fetcher: Fetcher) -> Iterator[Result]:
-    """Articles for a feed's items (pages fetched with `fetcher`), or one failure for the feed."""
+def read_feed(
+    data: bytes, origin: str, fetcher: Fetcher, stored: StoredLinks | None = None
+) -> Iterator[Result]:
+    """Articles for a feed's items (pages fetched with `fetcher`), or one failure for the feed.
+
+    With `stored`, an item whose link is stored already is not fetched again unless the feed
+    dates it after the stored version; it comes back as an `unchanged` IngestFailure.
+    """
     import feedparser
 
     # A file-like object: given a str, feedparser would fetch it if it looked like a URL.
@@ -50,8 +58,34 @@ def read_feed(data: bytes, origin: str, fetcher: Fetcher) -> Iterator[Result]:
         index, entry = numbered
         return _entry_article(entry, index, origin, feed_title, fetcher, retrieved)
 
+    numbered = list(enumerate(entries, start=1))
+    if stored is not None:
+        links = [link for _, entry in numbered if (link := _clean(entry.get("link")))]
+        versions = stored(links) if links else {}
+        wanted = []
+        for index, entry in numbered:
+            link = _clean(entry.get("link"))
+            if link is not None and link in versions and not _newer(entry, versions[link]):
+                yield IngestFailure(link, "unchanged since stored", unchanged=True)
+            else:
+                wanted.append((index, entry))
+        numbered = wanted
     with ThreadPoolExecutor(max_workers=PAGE_FETCHES_AT_ONCE) as pool:
-        yield from pool.map(one, enumerate(entries, start=1))
+        yield from pool.map(one, numbered)
+
+
+def _newer(entry: Mapping[str, Any], stored_at: datetime | None) -> bool:
+    """Whether the feed dates the item after the stored version (no date: not newer)."""
+    published, updated = _entry_dates(entry)
+    latest = updated or published
+    if latest is None or stored_at is None:
+        return False
+    try:
+        return latest > stored_at
+    except TypeError:  # one of them without a zone: compare as UTC
+        return latest.replace(tzinfo=latest.tzinfo or UTC) > stored_at.replace(
+            tzinfo=stored_at.tzinfo or UTC
+        )
 
 
 def _entry_article(
@@ -92,7 +126,8 @@ def _entry_article(
         summary=summary,
         origin=link or label,
         retrieved_at=retrieved,
-        extra={"text_from": "feed-summary", "page_error": why_not, "feed": origin},
+        extra={"text_from": "feed-summary", "page_error": why_not, "feed": origin}
+        | ({"feed_link": link} if link else {}),
     )
 
 
@@ -110,7 +145,9 @@ def _with_feed_facts(
     updated: datetime | None,
 ) -> Article:
     """The fetched page, with what the feed knows filling what the page left empty."""
-    changes: dict[str, Any] = {"extra": {**page.extra, "feed": origin}}
+    link = _clean(entry.get("link"))
+    extra = {**page.extra, "feed": origin} | ({"feed_link": link} if link else {})
+    changes: dict[str, Any] = {"extra": extra}
     # the feed's own date beats a date guessed from the URL path, never the page's own
     if published and (page.published_at is None or page.date_origin == "url"):
         changes.update(published_at=published, date_origin="feed")

@@ -5,6 +5,14 @@ loopback, private, link-local, reserved or otherwise non-public address is refus
 every redirect target; the connection then goes to the address that was checked (so a DNS
 answer that changes between the check and the connect cannot point it elsewhere).
 Environment proxies are not used.
+
+robots.txt (RFC 9309) is honoured for our user agent unless `respect_robots` is off: it is read
+once per scheme, host and port (and per Fetcher, that is per ingestion run), before the first
+fetch from that site and before every redirect hop to a new one. A robots.txt that is missing
+(any 4xx) allows everything. One that cannot be read (5xx, timeout, connection error) disallows
+the whole site, as RFC 9309 asks for an unreachable robots.txt: a site that is down or refusing
+us is not one to fetch from, and the failure says how to override it. Crawl-delay is not used
+(newsqa fetches what a user asked for, a few pages per site at a time).
 """
 
 from __future__ import annotations
@@ -13,12 +21,14 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 from qa.ingest.decode import UnreadableInput, decode_bytes
 
@@ -28,8 +38,12 @@ FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
      "text/xml", "application/x-rss+xml"}
 )  # fmt: skip
+# robots.txt is text/plain, but servers label it many ways; what it says is all that matters
+ROBOTS_TYPES = frozenset({"text/plain", "text/html", "application/octet-stream", ""})
 _REDIRECTS = (301, 302, 303, 307, 308)
 _READ_SIZE = 64 * 1024
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: crawlers must read at least 500 KiB
+ROBOTS_TIMEOUT_S = 10.0
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -47,6 +61,9 @@ class Fetched:
     charset: str | None
     data: bytes
     fetched_at: datetime
+    status: int = 200  # 304: not modified since the validators sent (data is empty)
+    etag: str | None = None
+    last_modified: str | None = None
 
     def text(self) -> str:
         """The body as text: the declared charset when it decodes, else detected."""
@@ -81,14 +98,33 @@ class Fetcher:
     user_agent: str = USER_AGENT
     # which addresses count as public; a seam for tests that serve on 127.0.0.1
     address_allowed: Callable[[IPAddress], bool] = field(default=is_public_address)
+    respect_robots: bool = True
+    _robots: dict[str, RobotFileParser | str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )  # site -> its rules, or why it counts as disallowing everything
+    _robots_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
-    def fetch(self, url: str, *, accept: Collection[str] = HTML_TYPES) -> Fetched:
-        """GET a URL, following redirects; FetchError (one line) for anything unusable."""
+    def fetch(
+        self,
+        url: str,
+        *,
+        accept: Collection[str] = HTML_TYPES,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fetched:
+        """GET a URL, following redirects; FetchError (one line) for anything unusable.
+
+        `headers` go with the request (e.g. If-None-Match); a 304 reply comes back as a
+        `Fetched` with status 304 and no data.
+        """
         deadline = time.monotonic() + self.timeout_s
         current = url
         for _hop in range(self.max_redirects + 1):
+            if self.respect_robots:
+                self.check_robots(current)
             try:
-                response = self._get(current, deadline, accept)
+                response = self._get(current, deadline, accept, headers or {})
             except FetchError:
                 raise
             except TimeoutError as error:
@@ -105,6 +141,57 @@ class Fetcher:
                 continue
             return response
         raise FetchError(f"more than {self.max_redirects} redirects")
+
+    def check_robots(self, url: str) -> None:
+        """FetchError if the site's robots.txt disallows this URL for our user agent."""
+        try:
+            parts = urlsplit(url)
+            site = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        except ValueError:
+            return  # `check` names the bad URL
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return
+        with self._robots_lock:  # one read per site, even with several fetches in flight
+            rules = self._robots.get(site)
+            if rules is None:
+                rules = self._read_robots(site)
+                self._robots[site] = rules
+        robots_url = site + "/robots.txt"
+        if isinstance(rules, str):
+            raise FetchError(
+                f"refused: {robots_url} could not be read ({rules}), which disallows the site; "
+                "set NEWSQA_RESPECT_ROBOTS=false to fetch it anyway"
+            )
+        if not rules.can_fetch(self.user_agent, url):
+            agent = self.user_agent.split("/", 1)[0]
+            raise FetchError(
+                f"disallowed by {robots_url} for user agent '{agent}'; "
+                "set NEWSQA_RESPECT_ROBOTS=false to fetch it anyway"
+            )
+
+    def _read_robots(self, site: str) -> RobotFileParser | str:
+        reader = Fetcher(
+            timeout_s=min(self.timeout_s, ROBOTS_TIMEOUT_S),
+            max_bytes=ROBOTS_MAX_BYTES,
+            max_redirects=self.max_redirects,
+            allow_private=self.allow_private,
+            user_agent=self.user_agent,
+            address_allowed=self.address_allowed,
+            respect_robots=False,
+        )
+        rules = RobotFileParser(site + "/robots.txt")
+        try:
+            fetched = reader.fetch(site + "/robots.txt", accept=ROBOTS_TYPES)
+        except FetchError as error:
+            reason = str(error)
+            if reason.startswith("HTTP 4"):
+                rules.parse([])  # RFC 9309: an unavailable robots.txt allows everything
+                return rules
+            if reason.startswith("over the size limit"):
+                return f"larger than {ROBOTS_MAX_BYTES:,} bytes"
+            return reason
+        rules.parse(fetched.data.decode("utf-8", errors="replace").splitlines())
+        return rules
 
     def check(self, url: str) -> tuple[str, str, int, str]:
         """Scheme, host, port and the address to connect to; FetchError if refused."""
@@ -132,7 +219,9 @@ class Fetcher:
                     )
         return scheme, host, port, str(addresses[0])
 
-    def _get(self, url: str, deadline: float, accept: Collection[str]) -> Fetched | str:
+    def _get(
+        self, url: str, deadline: float, accept: Collection[str], extra: Mapping[str, str]
+    ) -> Fetched | str:
         scheme, host, port, address = self.check(url)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -142,13 +231,17 @@ class Fetcher:
         try:
             parts = urlsplit(url)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path, headers=self._headers(accept))
+            connection.request("GET", path, headers={**self._headers(accept), **extra})
             response = connection.getresponse()
             if response.status in _REDIRECTS:
                 location = response.getheader("Location")
                 if not location:
                     raise FetchError(f"HTTP {response.status} redirect without a Location")
                 return urljoin(url, location.strip())
+            if response.status == 304 and extra:
+                return Fetched(url, "", None, b"", datetime.now(UTC), status=304,
+                               etag=response.getheader("ETag"),
+                               last_modified=response.getheader("Last-Modified"))  # fmt: skip
             if response.status != 200:
                 raise FetchError(f"HTTP {response.status} {response.reason}".strip())
             content_type, charset = _media_type(response.getheader("Content-Type"))
@@ -161,7 +254,9 @@ class Fetcher:
                     f"over the size limit ({int(declared):,} > {self.max_bytes:,} bytes)"
                 )
             data = self._read(response, deadline)
-            return Fetched(url, content_type, charset, data, datetime.now(UTC))
+            return Fetched(url, content_type, charset, data, datetime.now(UTC),
+                           etag=response.getheader("ETag"),
+                           last_modified=response.getheader("Last-Modified"))  # fmt: skip
         finally:
             connection.close()
 

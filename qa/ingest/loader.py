@@ -10,8 +10,9 @@ from pathlib import Path
 
 from qa.ingest.article import Article, IngestFailure
 from qa.ingest.decode import UnreadableInput, read_text
-from qa.ingest.feeds import looks_like_feed, read_feed
-from qa.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
+from qa.ingest.feed_state import FeedMemory, FeedState
+from qa.ingest.feeds import StoredLinks, looks_like_feed, read_feed
+from qa.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetched, Fetcher, FetchError
 from qa.ingest.formats import read_csv, read_html, read_json, read_jsonl, read_page_text
 from qa.ingest.records import check_field_map
 
@@ -22,12 +23,36 @@ PAGE_SUFFIXES = (".txt", ".html", ".htm", *FEED_SUFFIXES)  # one page or feed: s
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
 
 
+class ArticleStream(Iterator[Article | IngestFailure]):
+    """The lazy stream `load_articles` returns. Before it is read, `attach` may give it what
+    makes re-reading a feed cheap (see feed_state.py): the store's stored links and the feed
+    memory; `commit` then records the feeds read in full, once their articles are stored."""
+
+    def __init__(
+        self, inputs: Iterable[str | Path], field_map: Mapping[str, str], fetcher: Fetcher
+    ):
+        self.fetcher = fetcher
+        self.stored: StoredLinks | None = None
+        self.feeds: FeedState | None = None
+        self._items = _load_all(inputs, field_map, fetcher, self)
+
+    def attach(self, *, stored: StoredLinks, feeds: FeedState | None) -> None:
+        self.stored, self.feeds = stored, feeds
+
+    def commit(self) -> None:
+        if self.feeds is not None:
+            self.feeds.commit()
+
+    def __next__(self) -> Article | IngestFailure:
+        return next(self._items)
+
+
 def load_articles(
     inputs: Iterable[str | Path],
     *,
     field_map: dict[str, str] | None = None,
     fetcher: Fetcher | None = None,
-) -> Iterator[Article | IngestFailure]:
+) -> ArticleStream:
     """Load every file, folder (recursively, sorted, hidden files skipped), URL or feed, lazily.
 
     A bad input yields an `IngestFailure` naming it and the reason; the others still load.
@@ -38,7 +63,7 @@ def load_articles(
     An unknown field in `field_map` is a ValueError here, before anything loads.
     """
     checked = check_field_map(field_map)
-    return _load_all(inputs, checked, fetcher or Fetcher())
+    return ArticleStream(inputs, checked, fetcher or Fetcher())
 
 
 def is_url(item: str | Path) -> bool:
@@ -47,11 +72,14 @@ def is_url(item: str | Path) -> bool:
 
 
 def _load_all(
-    inputs: Iterable[str | Path], field_map: Mapping[str, str], fetcher: Fetcher
+    inputs: Iterable[str | Path],
+    field_map: Mapping[str, str],
+    fetcher: Fetcher,
+    stream: ArticleStream,
 ) -> Iterator[Article | IngestFailure]:
     for item in inputs:
         if is_url(item):
-            yield from _load_url(str(item), fetcher)
+            yield from _load_url(str(item), fetcher, stream)
             continue
         path = Path(item)
         if path.is_dir():
@@ -93,12 +121,22 @@ def _unsupported(path: Path) -> str:
     return f"unsupported file type ({shown}); expected one of {', '.join(SUPPORTED_SUFFIXES)}"
 
 
-def _load_url(url: str, fetcher: Fetcher) -> Iterator[Article | IngestFailure]:
+def _load_url(
+    url: str, fetcher: Fetcher, stream: ArticleStream
+) -> Iterator[Article | IngestFailure]:
     """A web page, or a feed whose items are fetched in turn."""
+    memory = stream.feeds.remembered(url) if stream.feeds and stream.stored else None
     try:
-        fetched = fetcher.fetch(url, accept=HTML_TYPES | FEED_TYPES)
+        headers = memory.request_headers() if memory else None
+        fetched = fetcher.fetch(url, accept=HTML_TYPES | FEED_TYPES, headers=headers)
+        if fetched.status == 304 and memory is not None and stream.stored is not None:
+            if set(stream.stored(memory.links)) >= set(memory.links):
+                for link in memory.links:
+                    yield IngestFailure(link, "unchanged (feed not modified)", unchanged=True)
+                return
+            fetched = fetcher.fetch(url, accept=HTML_TYPES | FEED_TYPES)  # some were removed
         if looks_like_feed(fetched.data, fetched.content_type):
-            yield from read_feed(fetched.data, url, fetcher)
+            yield from _read_remembered_feed(url, fetched, fetcher, stream)
             return
         text = fetched.text()
     except FetchError as exc:
@@ -110,6 +148,26 @@ def _load_url(url: str, fetcher: Fetcher) -> Iterator[Article | IngestFailure]:
             if isinstance(result, Article)
             else result
         )
+
+
+def _read_remembered_feed(
+    url: str, fetched: Fetched, fetcher: Fetcher, stream: ArticleStream
+) -> Iterator[Article | IngestFailure]:
+    """A fetched feed's items; the feed is remembered if every item's page was had."""
+    links: list[str] = []
+    complete = True
+    for result in read_feed(fetched.data, url, fetcher, stored=stream.stored):
+        if isinstance(result, IngestFailure):
+            complete = complete and result.unchanged
+            if result.unchanged:
+                links.append(result.input)
+        elif result.extra.get("text_from") == "feed-summary" or "feed_link" not in result.extra:
+            complete = False
+        else:
+            links.append(str(result.extra["feed_link"]))
+        yield result
+    if stream.feeds is not None and complete and (fetched.etag or fetched.last_modified):
+        stream.feeds.stage(url, FeedMemory(fetched.etag, fetched.last_modified, tuple(links)))
 
 
 def _load_file(
