@@ -9,6 +9,7 @@ MiniLM embeddings. Run: .venv/bin/python bench/query.py [--sizes 1000 10000 1000
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -22,7 +23,56 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import write_result
 from qa.offline import prepare_offline_runtime
 
-WORDS = ["government", "minister", "election", "court", "police", "market", "shares", "inflation", "storm", "flood", "wildfire", "president", "senate", "vote", "strike", "union", "hospital", "vaccine", "school", "budget", "tax", "oil", "energy", "climate", "summit", "treaty", "border", "missile", "troops", "ceasefire", "talks", "deal", "company", "profit", "chief", "executive", "football", "final", "championship", "coach", "player", "record", "season", "city", "council", "mayor", "tram", "airport"]
+WORDS = [
+    "government",
+    "minister",
+    "election",
+    "court",
+    "police",
+    "market",
+    "shares",
+    "inflation",
+    "storm",
+    "flood",
+    "wildfire",
+    "president",
+    "senate",
+    "vote",
+    "strike",
+    "union",
+    "hospital",
+    "vaccine",
+    "school",
+    "budget",
+    "tax",
+    "oil",
+    "energy",
+    "climate",
+    "summit",
+    "treaty",
+    "border",
+    "missile",
+    "troops",
+    "ceasefire",
+    "talks",
+    "deal",
+    "company",
+    "profit",
+    "chief",
+    "executive",
+    "football",
+    "final",
+    "championship",
+    "coach",
+    "player",
+    "record",
+    "season",
+    "city",
+    "council",
+    "mayor",
+    "tram",
+    "airport",
+]
 OUTLETS = ["Riverton Gazette", "Valdora Times", "Sport Wire", "Tech Daily", "CNN", "The Hindu"]
 QUESTIONS = [
     "What did the minister say about the budget?",
@@ -76,6 +126,7 @@ def measure(size: int, repeats: int) -> dict[str, object]:
         qa.lexical.current()
         lexical_build = time.perf_counter() - started
         qa.ask(QUESTIONS[0])  # warm-up: model sessions, caches
+        load_before = os.getloadavg()[0]
         timings: dict[str, list[float]] = {"retrieve": [], "answer": [], "total": []}
         for i in range(repeats):
             answer = qa.ask(QUESTIONS[i % len(QUESTIONS)])
@@ -91,6 +142,8 @@ def measure(size: int, repeats: int) -> dict[str, object]:
                 for key, v in timings.items()
             },
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # the machine is shared: the 1-minute load average around the timed queries
+            "load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
 
 

@@ -1,13 +1,15 @@
-"""BM25 over a collection's chunks (bm25s), persisted beside the store and rebuilt when it changes."""
+"""BM25 over a collection's chunks (bm25s), with their embedding vectors, persisted beside the
+store and rebuilt when it changes."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 GENERATION_KEY = "newsqa_generation"
 PAGE_SIZE = 5000
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the chunks' unit embedding vectors are kept beside BM25
 
 
 @lru_cache(maxsize=1)
@@ -42,8 +44,13 @@ def store_generation(collection: Any) -> str:
     return f"{metadata.get(GENERATION_KEY, 0)}:{collection.count()}"
 
 
+_local_writes = 0  # bumps made by this process: its caches re-check at once after one
+
+
 def bump_generation(collection: Any) -> None:
     """Mark the collection as changed, so every replica's lexical index rebuilds."""
+    global _local_writes
+    _local_writes += 1
     metadata = dict(collection.metadata or {})
     metadata[GENERATION_KEY] = int(metadata.get(GENERATION_KEY, 0)) + 1
     metadata.pop("hnsw:space", None)  # the distance function cannot be 'changed', even to itself
@@ -63,6 +70,9 @@ class LexicalIndex:
     published_ts: np.ndarray  # -1 where unknown
     sources: np.ndarray  # outlet per chunk (object array)
     bm25: Any
+    # each chunk's unit embedding, row for row: fusion scores every candidate's cosine in
+    # memory instead of asking Chroma for the vectors (see qa/retrieve.py)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
     @cached_property
     def outlets(self) -> list[str]:
@@ -79,6 +89,38 @@ class LexicalIndex:
         weights = mask.astype(np.float32) if mask is not None else None
         return np.asarray(self.bm25.get_scores(tokens, weight_mask=weights), dtype=np.float32)
 
+    def expansion_terms(self, texts: list[str], query: str, n_terms: int) -> list[str]:
+        """Pseudo-relevance feedback: stemmed terms that at least two of `texts` (the first hits)
+        share and the query lacks, best first by (texts holding the term) * idf."""
+        if not self.chunk_ids or n_terms < 1 or len(texts) < 2:
+            return []
+        asked = set(tokenize([query])[0])
+        vocab = self.bm25.vocab_dict
+        indptr = self.bm25.scores["indptr"]
+        n_docs = max(1, len(self.chunk_ids))
+        held: dict[str, int] = {}
+        for tokens in tokenize(texts):
+            for token in set(tokens):
+                if token not in asked and token in vocab:
+                    held[token] = held.get(token, 0) + 1
+        weighted = []
+        for token, count in held.items():
+            if count < 2:
+                continue  # a term of one hit only says nothing about the topic
+            i = vocab[token]
+            df = int(indptr[i + 1] - indptr[i]) if i + 1 < len(indptr) else 0
+            weighted.append((count * math.log(1 + (n_docs - df + 0.5) / (df + 0.5)), token))
+        weighted.sort(reverse=True)
+        return [token for _, token in weighted[:n_terms]]
+
+    def token_scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk for already-tokenised (stemmed) terms."""
+        ids = self.bm25.get_tokens_ids(tokens) if tokens and self.chunk_ids else []
+        if not ids:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        weights = mask.astype(np.float32) if mask is not None else None
+        return np.asarray(self.bm25.get_scores_from_ids(ids, weight_mask=weights), dtype=np.float32)
+
 
 def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
     """Read every chunk of the collection and index its embedded text with BM25."""
@@ -88,9 +130,15 @@ def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
     texts: list[str] = []
     published: list[int] = []
     sources: list[str] = []
+    vectors: list[np.ndarray] = []
     offset = 0
     while True:
-        page = collection.get(include=["documents", "metadatas"], limit=PAGE_SIZE, offset=offset)
+        page = collection.get(
+            include=["documents", "metadatas", "embeddings"], limit=PAGE_SIZE, offset=offset
+        )
+        embeddings = page.get("embeddings")
+        if embeddings is not None and len(embeddings):
+            vectors.append(np.asarray(embeddings, dtype=np.float32))
         for chunk_id, document, metadata in zip(
             page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False
         ):
@@ -108,8 +156,16 @@ def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
     bm25 = bm25s.BM25()
     if texts:
         bm25.index(tokenize(texts), show_progress=False)
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    if len(matrix):
+        matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
     return LexicalIndex(
-        generation, ids, np.array(published, dtype=np.int64), np.array(sources, dtype=object), bm25
+        generation,
+        ids,
+        np.array(published, dtype=np.int64),
+        np.array(sources, dtype=object),
+        bm25,
+        matrix,
     )
 
 
@@ -121,6 +177,7 @@ def save_lexical_index(index: LexicalIndex, directory: Path) -> None:
     if index.chunk_ids:
         index.bm25.save(str(staging / "bm25"), show_progress=False)
     np.save(staging / "published_ts.npy", index.published_ts)
+    np.save(staging / "vectors.npy", index.vectors)
     meta = {
         "version": FORMAT_VERSION,
         "generation": index.generation,
@@ -142,12 +199,16 @@ def load_lexical_index(directory: Path) -> LexicalIndex | None:
             return None
         bm25 = bm25s.BM25.load(str(directory / "bm25")) if meta["chunk_ids"] else bm25s.BM25()
         published = np.load(directory / "published_ts.npy")
+        vectors = np.load(directory / "vectors.npy")
+        if len(vectors) != len(meta["chunk_ids"]):
+            return None
         return LexicalIndex(
             meta["generation"],
             meta["chunk_ids"],
             published,
             np.array(meta["sources"], dtype=object),
             bm25,
+            vectors,
         )
     except (OSError, ValueError, KeyError) as error:
         log.info("lexical index at %s not usable (%s); rebuilding", directory, error)
@@ -163,16 +224,35 @@ class LexicalIndexCache:
     and chunks deleted since the build are dropped when their text is fetched.
     """
 
-    def __init__(self, collection: Any, directory: Path, min_rebuild_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        collection: Any,
+        directory: Path,
+        min_rebuild_s: float = 20.0,
+        recheck_s: float = 1.0,
+    ) -> None:
         self._collection = collection
         self._directory = directory
         self._min_rebuild_s = min_rebuild_s
+        # the generation stamp costs a Chroma call: within recheck_s of the last check (and
+        # with no write by this process since) the index is reused, so one question asks once
+        self._recheck_s = recheck_s
+        self._checked: tuple[float, int] = (-1e9, -1)
         self._index: LexicalIndex | None = None
         self._built_at = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> LexicalIndex:
+        checked_at, writes = self._checked
+        if (
+            self._index is not None
+            and writes == _local_writes
+            and time.monotonic() - checked_at < self._recheck_s
+        ):
+            return self._index
+        writes = _local_writes
         generation = store_generation(self._collection)
+        self._checked = (time.monotonic(), writes)
         with self._lock:
             if self._index is not None and self._index.generation == generation:
                 return self._index

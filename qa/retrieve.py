@@ -5,15 +5,24 @@ Fusion score of a candidate chunk (the normalisation, written down):
   + lexical_weight * bm25 / max_bm25                  BM25 divided by the best BM25 among candidates
   + recency_weight * 0.5 ** (age_days / half_life)    only when the question has an as-of date
 Candidates are the union of the dense and BM25 top `candidates`; both scores are computed for all.
+With pseudo-relevance feedback on (`prf_terms`), BM25 is scored again with the query plus the
+terms typical of the first `prf_docs` fused hits (weight `prf_weight`), and the fusion is redone.
+
+The hybrid path scores in memory over the lexical index's snapshot of the collection (BM25, unit
+vectors, dates, outlets; rebuilt when the collection changes, see qa/lexical.py), filtered by the
+same mask that mirrors the Chroma `where` filters, and reads only the best candidates' texts and
+metadata from Chroma. A Chroma query with a `where` filter cost 150-300 ms here at 5k chunks.
+The dense-only mode keeps LlamaIndex's VectorIndexRetriever with the filters executed by Chroma.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -24,6 +33,11 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from qa.lexical import LexicalIndex, LexicalIndexCache
 from qa.query import QueryIntent
 from qa.store import NewsStore, _public_metadata
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,28 @@ class RetrievalConfig:
     recency_weight: float = 1.0
     recency_half_life_days: float = 7.0
     max_chunks_per_article: int = 2
+    prf_terms: int = 0  # pseudo-relevance feedback: BM25 terms added from the first hits (off:
+    # +2.7 points Hit@1 without dates on the tuning sample, -3.7 on the held-out one)
+    prf_docs: int = 3
+    prf_weight: float = 0.3
+    fetch: int = 0  # fused candidates whose text is read from Chroma; 0 = 2 * top_k + 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings, top_k: int | None = None) -> RetrievalConfig:
+        """The configuration the settings describe (top_k overrides settings.top_k)."""
+        s = settings
+        return cls(
+            mode=s.retriever,
+            top_k=top_k or s.top_k,
+            candidates=s.retrieval_candidates,
+            dense_weight=s.fusion_dense_weight,
+            lexical_weight=s.fusion_lexical_weight,
+            recency_weight=s.recency_weight,
+            recency_half_life_days=s.recency_half_life_days,
+            max_chunks_per_article=s.max_chunks_per_article,
+            prf_terms=s.query_expansion_terms,
+            prf_weight=s.query_expansion_weight,
+        )
 
 
 def _cosine(chroma_score: float | None) -> float:
@@ -187,7 +223,12 @@ class LexicalRetriever(BaseRetriever):
 
 
 class FusionRetriever(BaseRetriever):
-    """Dense and BM25 candidates, each scored both ways, combined by weights (see module doc)."""
+    """Dense and BM25 candidates, each scored both ways, combined by weights (see module doc).
+
+    Scoring runs in memory over the rows of the lexical index (BM25, unit vectors, dates,
+    outlets: one snapshot of the collection, filtered by the same mask); only the best
+    `fetch` candidates' texts and metadata are then read from Chroma.
+    """
 
     def __init__(
         self,
@@ -205,68 +246,76 @@ class FusionRetriever(BaseRetriever):
         self._recency_from = recency_from
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if query_bundle.embedding is None:
-            query_bundle.embedding = self._store.embed_model.get_query_embedding(
-                query_bundle.query_str
-            )
-        query_vector = np.asarray(query_bundle.embedding, dtype=np.float32)
-        dense = DenseRetriever(self._store, self._config.candidates, self._filters).retrieve(
-            query_bundle
-        )
+        config = self._config
+        query = query_bundle.query_str
         index = self._lexical.current()
-        lexical_scores = (
-            index.scores(query_bundle.query_str, self._filters.mask(index))
-            if self._config.lexical_weight
-            else np.zeros(len(index.chunk_ids))
+        if not index.chunk_ids:
+            return []
+        if len(index.vectors) != len(index.chunk_ids):  # a collection stored without vectors
+            log.warning("lexical index holds no vectors; hybrid retrieval falls back to dense")
+            return DenseRetriever(self._store, config.top_k, self._filters).retrieve(query_bundle)
+        if query_bundle.embedding is None:
+            query_bundle.embedding = self._store.embed_model.get_query_embedding(query)
+        query_vector = np.asarray(query_bundle.embedding, dtype=np.float32)
+        mask = self._filters.mask(index)
+        if not mask.any():
+            return []
+        # einsum, not BLAS: a multi-threaded matrix-vector product stalls on a busy machine
+        cosine = np.einsum("ij,j->i", index.vectors, query_vector)
+        lexical = (
+            index.scores(query, mask)
+            if config.lexical_weight
+            else np.zeros(len(index.chunk_ids), dtype=np.float32)
         )
-        position = {chunk_id: i for i, chunk_id in enumerate(index.chunk_ids)}
-        candidates: dict[str, tuple[BaseNode, float]] = {
-            r.node.node_id: (r.node, float(r.score or 0.0)) for r in dense
-        }
-        if len(lexical_scores):
-            top = [
-                int(i)
-                for i in np.argsort(-lexical_scores)[: self._config.candidates]
-                if lexical_scores[i] > 0
-            ]
-            missing = [index.chunk_ids[i] for i in top if index.chunk_ids[i] not in candidates]
-            for chunk_id, (found, embedding) in _nodes_by_id(
-                self._store, missing, include_embeddings=True
-            ).items():
-                candidates[chunk_id] = (
-                    found,
-                    float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector)),
-                )
-        best_lexical = max(
-            (lexical_scores[position[c]] for c in candidates if c in position), default=0.0
+        rows, scores = self._fuse(index, mask, cosine, lexical)
+        nodes: dict[str, tuple[TextNode, Any]] = {}
+        if config.prf_terms and config.lexical_weight:
+            # pseudo-relevance feedback: BM25 again, adding the terms typical of the first hits
+            nodes = _nodes_by_id(self._store, [index.chunk_ids[r] for r in rows[: config.prf_docs]])
+            texts = [_lexical_text(node) for node, _ in nodes.values()]
+            terms = index.expansion_terms(texts, query, config.prf_terms)
+            if terms:
+                lexical = lexical + config.prf_weight * index.token_scores(terms, mask)
+                rows, scores = self._fuse(index, mask, cosine, lexical)
+        fetch = max(config.fetch or 2 * config.top_k + 4, config.top_k)
+        wanted = [index.chunk_ids[r] for r in rows[:fetch]]
+        nodes.update(_nodes_by_id(self._store, [c for c in wanted if c not in nodes]))
+        results = []
+        for row, score in zip(rows[:fetch], scores[:fetch], strict=False):
+            found = nodes.get(index.chunk_ids[row])
+            if found is not None:  # else deleted since the lexical index was built
+                results.append(NodeWithScore(node=found[0], score=float(score)))
+        return results
+
+    def _fuse(
+        self, index: LexicalIndex, mask: np.ndarray, cosine: np.ndarray, lexical: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the candidates (dense top + BM25 top, within the mask), best first, and scores."""
+        config = self._config
+        allowed = np.flatnonzero(mask)
+        k = min(config.candidates, len(allowed))
+        dense_top = allowed[np.argpartition(-cosine[allowed], k - 1)[:k]]
+        positive = allowed[lexical[allowed] > 0]
+        k_lex = min(config.candidates, len(positive))
+        lexical_top = (
+            positive[np.argpartition(-lexical[positive], k_lex - 1)[:k_lex]] if k_lex else positive
         )
-        fused = []
-        for chunk_id, (node, cosine) in candidates.items():
-            lexical = (
-                lexical_scores[position[chunk_id]] / best_lexical
-                if best_lexical > 0 and chunk_id in position
-                else 0.0
-            )
-            score = self._config.dense_weight * cosine + self._config.lexical_weight * float(
-                lexical
-            )
-            score += self._config.recency_weight * recency(
-                node, self._recency_from, self._config.recency_half_life_days
-            )
-            fused.append(NodeWithScore(node=node, score=score))
-        fused.sort(key=lambda r: r.score or 0.0, reverse=True)
-        return fused
+        rows = np.union1d(dense_top, lexical_top)
+        best_lexical = float(lexical[rows].max()) if len(rows) else 0.0
+        scores = config.dense_weight * cosine[rows].astype(np.float64)
+        if best_lexical > 0:
+            scores += config.lexical_weight * lexical[rows] / best_lexical
+        if self._recency_from is not None and config.recency_weight:
+            published = index.published_ts[rows]
+            age_days = np.maximum(0.0, (self._recency_from.timestamp() - published) / 86400)
+            prior = np.where(published >= 0, 0.5 ** (age_days / config.recency_half_life_days), 0.0)
+            scores += config.recency_weight * prior
+        order = np.argsort(-scores, kind="stable")
+        return rows[order], scores[order]
 
 
-def recency(node: Any, reference: datetime | None, half_life_days: float) -> float:
-    """1 for a chunk published at the reference moment, halving every half-life before it."""
-    if reference is None:
-        return 0.0
-    published = int(node.metadata.get("published_ts", -1))
-    if published < 0:
-        return 0.0
-    age_days = max(0.0, (reference.timestamp() - published) / 86400)
-    return float(0.5 ** (age_days / half_life_days))
+def _lexical_text(node: BaseNode) -> str:
+    return f"{node.metadata.get('title', '')}\n{node.get_content()}"
 
 
 class DiversityPostprocessor(BaseNodePostprocessor):
@@ -322,12 +371,19 @@ class NewsRetriever(BaseRetriever):
         config: RetrievalConfig,
         filters: RetrievalFilters,
         intent: QueryIntent,
+        rerankers: Sequence[BaseNodePostprocessor] = (),
+        finishers: Sequence[BaseNodePostprocessor] = (),
     ) -> None:
         super().__init__()
         self._store = store
         self._lexical = lexical
         self._config = config
         self._intent = intent
+        self._rerankers = tuple(rerankers)
+        self._finishers = tuple(finishers)
+        top_n = max((int(getattr(r, "top_n", 0)) for r in self._rerankers), default=0)
+        if top_n > (config.fetch or 2 * config.top_k + 4):
+            self._config = config = replace(config, fetch=top_n)  # rerankers see their top_n
         self._caller_filters = filters
         self._filters = filters.narrowed(intent)
         self._diversity = DiversityPostprocessor(
@@ -358,7 +414,13 @@ class NewsRetriever(BaseRetriever):
                 # the question's own date/outlet words were too strict: fall back to the caller's filters
                 results = self._base(self._caller_filters).retrieve(bundle)
             lists.append(results)
-        return self._diversity.postprocess_nodes(merge_round_robin(lists), query_bundle)
+        merged = merge_round_robin(lists)
+        for reranker in self._rerankers:  # before the cap: a reranker may lift a deeper candidate
+            merged = reranker.postprocess_nodes(merged, query_bundle)
+        hits = self._diversity.postprocess_nodes(merged, query_bundle)
+        for finisher in self._finishers:
+            hits = finisher.postprocess_nodes(hits, query_bundle)
+        return hits
 
 
 def build_retriever(
@@ -368,8 +430,20 @@ def build_retriever(
     config: RetrievalConfig,
     filters: RetrievalFilters | None = None,
     intent: QueryIntent | None = None,
+    rerankers: Sequence[BaseNodePostprocessor] = (),
+    finishers: Sequence[BaseNodePostprocessor] = (),
 ) -> BaseRetriever:
-    """The retriever for one question: the configured ranking, filters and the question's own hints."""
+    """The retriever for one question: the configured ranking, filters and the question's own hints.
+
+    `rerankers` reorder the fused candidates before the per-article cap; `finishers` (e.g. the
+    neighbour window) run on the final hits. qa.rerank.build_postprocessors makes both from settings.
+    """
     return NewsRetriever(
-        store, lexical, config, filters or RetrievalFilters(), intent or QueryIntent(text="")
+        store,
+        lexical,
+        config,
+        filters or RetrievalFilters(),
+        intent or QueryIntent(text=""),
+        rerankers,
+        finishers,
     )

@@ -25,7 +25,9 @@ REF = date(2023, 9, 14)  # a Thursday
         ("Who leads the central bank?", None),
     ],
 )
-def test_date_expressions_become_publication_ranges(question: str, expected: DateRange | None) -> None:
+def test_date_expressions_become_publication_ranges(
+    question: str, expected: DateRange | None
+) -> None:
     assert parse_date_range(question, REF) == expected
 
 
@@ -37,19 +39,29 @@ def test_outlet_named_as_source_is_found_only_among_known_outlets() -> None:
 
 
 def test_recency_words_mark_the_question_as_about_now() -> None:
-    assert read_question("What is the latest on the strike?", reference=REF, known_outlets=[]).wants_recent
-    assert not read_question("Who won the 1998 final?", reference=REF, known_outlets=[]).wants_recent
+    assert read_question(
+        "What is the latest on the strike?", reference=REF, known_outlets=[]
+    ).wants_recent
+    assert not read_question(
+        "Who won the 1998 final?", reference=REF, known_outlets=[]
+    ).wants_recent
 
 
 @pytest.mark.parametrize(
     ("question", "parts"),
     [
-        ("Who won the cup final and who scored twice?", ("Who won the cup final?", "who scored twice?")),
+        (
+            "Who won the cup final and who scored twice?",
+            ("Who won the cup final?", "who scored twice?"),
+        ),
         (
             "Did both Lakeside United and Harbor City win a cup final?",
             ("Did Lakeside United win a cup final?", "Did Harbor City win a cup final?"),
         ),
-        ("Which robot is heavier, Atlas-7 or Atlas-6?", ("Which robot is heavier Atlas-7?", "Which robot is heavier Atlas-6?")),
+        (
+            "Which robot is heavier, Atlas-7 or Atlas-6?",
+            ("Which robot is heavier Atlas-7?", "Which robot is heavier Atlas-6?"),
+        ),
         ("How much will the tram cost?", ()),
     ],
 )

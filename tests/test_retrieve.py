@@ -27,8 +27,14 @@ def test_as_of_never_leaks_a_later_article(settings, embed_model, mode: str) -> 
 
 def test_as_of_picks_the_edition_of_a_recurring_story_current_at_that_date(loaded) -> None:
     question = "Who won the national cup final?"
-    assert titles(loaded.retrieve(question, as_of=date(2023, 6, 1)))[0] == "Lakeside United win the national cup final"
-    assert titles(loaded.retrieve(question, as_of=date(2024, 6, 1)))[0] == "Lakeside United lose the national cup final"
+    assert (
+        titles(loaded.retrieve(question, as_of=date(2023, 6, 1)))[0]
+        == "Lakeside United win the national cup final"
+    )
+    assert (
+        titles(loaded.retrieve(question, as_of=date(2024, 6, 1)))[0]
+        == "Lakeside United lose the national cup final"
+    )
 
 
 def test_year_in_the_question_filters_by_publication_date(loaded) -> None:
@@ -45,29 +51,54 @@ def test_outlet_filter_and_outlet_named_in_the_question(loaded) -> None:
 
 
 def test_at_most_n_chunks_per_article(newsqa, tmp_path: Path) -> None:
-    body = " ".join(f"Sentence {i} about the long budget debate in the Valdora parliament." for i in range(80))
+    body = " ".join(
+        f"Sentence {i} about the long budget debate in the Valdora parliament." for i in range(80)
+    )
     path = tmp_path / "long.json"
-    path.write_text(json.dumps({"title": "Budget debate", "body": body, "published_at": "2023-03-01"}))
+    path.write_text(
+        json.dumps({"title": "Budget debate", "body": body, "published_at": "2023-03-01"})
+    )
     newsqa.ingest([path, FIXTURES / "articles.jsonl"])
     results = newsqa.retrieve("What happened in the budget debate?", top_k=6)
-    per_article = [r.node.metadata["article_id"] for r in results].count(results[0].node.metadata["article_id"])
+    per_article = [r.node.metadata["article_id"] for r in results].count(
+        results[0].node.metadata["article_id"]
+    )
     assert per_article == newsqa.settings.max_chunks_per_article
 
 
-def test_bm25_stays_in_sync_after_remove_and_update(settings, embed_model, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
+def test_bm25_stays_in_sync_after_remove_and_update(
+    settings, embed_model, tmp_path: Path, mode: str
+) -> None:
     from qa.pipeline import NewsQA
 
-    qa = NewsQA(settings.model_copy(update={"retriever": "bm25"}), embed_model=embed_model)
+    qa = NewsQA(settings.model_copy(update={"retriever": mode}), embed_model=embed_model)
     path = tmp_path / "a.json"
-    path.write_text(json.dumps({"title": "Bridge", "body": "The zebrafish bridge opens on Friday.", "url": "https://x.example/b"}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "Bridge",
+                "body": "The zebrafish bridge opens on Friday.",
+                "url": "https://x.example/b",
+            }
+        )
+    )
     qa.ingest([path, FIXTURES / "articles.jsonl"])
     assert titles(qa.retrieve("zebrafish bridge"))[0] == "Bridge"
-    path.write_text(json.dumps({"title": "Bridge", "body": "The okapi bridge opening was delayed.", "url": "https://x.example/b"}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "Bridge",
+                "body": "The okapi bridge opening was delayed.",
+                "url": "https://x.example/b",
+            }
+        )
+    )
     qa.ingest([path])
-    assert "Bridge" not in titles(qa.retrieve("zebrafish"))
+    assert not any("zebrafish" in r.node.get_content() for r in qa.retrieve("zebrafish"))
     assert titles(qa.retrieve("okapi bridge"))[0] == "Bridge"
     # a second process (another replica) sees the change too
-    other = NewsQA(settings.model_copy(update={"retriever": "bm25"}), embed_model=embed_model)
+    other = NewsQA(settings.model_copy(update={"retriever": mode}), embed_model=embed_model)
     assert titles(other.retrieve("okapi bridge"))[0] == "Bridge"
     bridge = next(r.id for r in qa.articles() if r.title == "Bridge")
     qa.remove([bridge])
@@ -76,7 +107,73 @@ def test_bm25_stays_in_sync_after_remove_and_update(settings, embed_model, tmp_p
 
 
 def test_multi_part_question_retrieves_for_each_part(loaded) -> None:
-    results = loaded.retrieve("How much will the airport tram cost and what was the record temperature in Valdora?", top_k=4)
+    results = loaded.retrieve(
+        "How much will the airport tram cost and what was the record temperature in Valdora?",
+        top_k=4,
+    )
     found = set(titles(results))
     assert "City council approves new tram line to the airport" in found
     assert "Heatwave breaks temperature record in Valdora" in found
+
+
+def test_hybrid_scores_the_cosine_chroma_stores_for_every_candidate(loaded) -> None:
+    import numpy as np
+
+    index = loaded.lexical.current()
+    page = loaded.store.collection.get(include=["embeddings"])
+    stored = {
+        i: np.asarray(e, dtype=np.float32)
+        for i, e in zip(page["ids"], page["embeddings"], strict=True)
+    }
+    assert len(index.vectors) == len(index.chunk_ids) == len(stored)
+    for row, chunk_id in enumerate(index.chunk_ids):
+        assert np.allclose(
+            index.vectors[row], stored[chunk_id] / np.linalg.norm(stored[chunk_id]), atol=1e-6
+        )
+    question = "Who won the national cup final?"
+    dense = loaded.settings.model_copy(update={"fusion_lexical_weight": 0.0})
+    loaded.settings = dense
+    results = loaded.retrieve(question, top_k=3)
+    query = np.asarray(loaded.embed_model.get_query_embedding(question), dtype=np.float32)
+    for result in results:
+        assert result.score == pytest.approx(float(stored[result.node.node_id] @ query), abs=1e-4)
+
+
+def test_chunk_deleted_behind_the_lexical_index_is_dropped_not_shown(loaded) -> None:
+    question = "Who won the national cup final?"
+    first = loaded.retrieve(question, top_k=3)[0]
+    loaded.lexical.current()  # the index is built; now a chunk disappears without a generation bump
+    loaded.store.collection.delete(ids=[first.node.node_id])
+    loaded.lexical._min_rebuild_s = 3600.0  # only the chunk count moved: the index is kept
+    results = loaded.retrieve(question, top_k=3)
+    assert first.node.node_id not in {r.node.node_id for r in results} and results
+
+
+def test_query_expansion_takes_rare_terms_shared_by_the_first_hits(loaded) -> None:
+    index = loaded.lexical.current()
+    hits = [
+        "Lakeside United win the national cup final against Harbor City.",
+        "Harbor City beat Lakeside United in the national cup final.",
+        "The tram line to the airport was approved.",
+    ]
+    terms = index.expansion_terms(hits, "Who won the cup final?", 3)
+    # shared by two hits and not asked: the club names; 'cup'/'final' are in the question, 'tram' in one hit only
+    assert set(terms) <= {"lakesid", "unit", "harbor", "citi", "nation"} and {
+        "harbor",
+        "lakesid",
+    } <= set(terms)
+    assert index.expansion_terms(hits[:1], "Who won the cup final?", 3) == []
+
+
+def test_query_expansion_setting_changes_bm25_scores_not_the_filters(loaded) -> None:
+    from datetime import date
+
+    question = "Who won the national cup final?"
+    plain = {r.node.node_id: r.score for r in loaded.retrieve(question, top_k=5)}
+    loaded.settings = loaded.settings.model_copy(update={"query_expansion_terms": 5})
+    expanded = {r.node.node_id: r.score for r in loaded.retrieve(question, top_k=5)}
+    # the two cup-final reports share their club names: expansion adds BM25 score to both
+    assert any(expanded[i] > plain[i] + 1e-6 for i in expanded if i in plain)
+    results = loaded.retrieve(question, as_of=date(2023, 6, 1), top_k=5)
+    assert results and all(r.node.metadata["published_at"][:10] <= "2023-06-01" for r in results)
+    assert results[0].node.metadata["title"] == "Lakeside United win the national cup final"

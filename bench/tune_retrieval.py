@@ -1,0 +1,106 @@
+"""Retrieval-only tuning on RealTime QA: Hit@1/5/10 and MRR@10 per configuration, no answering.
+
+Opens the harness's cached store (as eval/stores.py `open_pipeline` does), samples the
+questions the harness would (eval.run.select_questions) and retrieves each to depth 10 with
+`NewsQA.retrieve`, article-level relevance. Configurations are RetrievalConfig overrides:
+
+  .venv/bin/python bench/tune_retrieval.py --seed 1 --limit 300 --ignore-dates \
+      --config base: --config prf lexical_prf_docs=3
+
+Tune on one sample seed, report the harness on another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa.offline import prepare_offline_runtime
+
+DATASET = "realtimeqa:/work/shared/benchmarks/realtimeqa"
+STORES = Path("eval/runs/.stores")
+
+
+def parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_config(spec: str) -> tuple[str, dict[str, Any]]:
+    """'name:key=value,key=value' (or 'name key=value ...')."""
+    name, _, rest = spec.partition(":") if ":" in spec else spec.partition(" ")
+    overrides = {}
+    for item in rest.replace(" ", ",").split(","):
+        if item:
+            key, _, value = item.partition("=")
+            overrides[key] = parse_value(value)
+    return name, overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--ignore-dates", action="store_true")
+    parser.add_argument("--store", default="df0d9469590cfa28396b")
+    parser.add_argument("--config", action="append", default=[], help="name:key=value,...")
+    parser.add_argument("--out", type=Path, help="append one JSON line per configuration here")
+    args = parser.parse_args()
+    prepare_offline_runtime()
+
+    from eval.datasets import load_dataset
+    from eval.run import RunConfig, select_questions
+    from qa.pipeline import NewsQA
+    from qa.settings import load_settings
+
+    dataset = load_dataset(DATASET)
+    questions = [
+        q
+        for q in select_questions(
+            dataset,
+            RunConfig(dataset=DATASET, out=Path("unused"), limit=args.limit, sample_seed=args.seed),
+        )
+        if q.gold_articles
+    ]
+    settings = load_settings(home=STORES / args.store, collection="eval", chroma_host=None)
+    qa = NewsQA(settings)
+    base_config = qa.retrieval_config
+    for spec in args.config or ["default:"]:
+        name, overrides = parse_config(spec)
+        qa.retrieval_config = lambda top_k=None, o=overrides: replace(base_config(top_k), **o)  # type: ignore[method-assign]
+        hits = {1: 0, 5: 0, 10: 0}
+        rr = 0.0
+        started = time.perf_counter()
+        for q in questions:
+            nodes = qa.retrieve(q.question, as_of=None if args.ignore_dates else q.as_of, top_k=10)
+            articles = [str(n.node.metadata.get("article_id")) for n in nodes]
+            rank = next((i for i, a in enumerate(articles, 1) if a in set(q.gold_articles)), None)
+            if rank:
+                rr += 1 / rank
+                for k in hits:
+                    hits[k] += rank <= k
+        n = len(questions)
+        row = {
+            "name": name, "overrides": overrides, "seed": args.seed, "n": n,
+            "ignore_dates": args.ignore_dates,
+            **{f"hit@{k}": round(v / n, 3) for k, v in hits.items()},
+            "mrr@10": round(rr / n, 3),
+            "ms_per_query": round((time.perf_counter() - started) * 1000 / n, 1),
+        }  # fmt: skip
+        print(json.dumps(row), flush=True)
+        if args.out:
+            with args.out.open("a", encoding="utf-8") as sink:
+                sink.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
