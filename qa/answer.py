@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from llama_index.core.schema import NodeWithScore
 
 from qa.cite import Citation, CitedSentence, citation_for, neutralise_markers, parse_answer
 from qa.prompts import render_prompt
+from qa.text import with_absolute_dates
 
 REFUSAL = "The articles do not say."
 
@@ -32,6 +34,12 @@ class Answer:
     notice: str | None = None  # e.g. "the LLM server is down; extractive answer shown"
     standalone_question: str | None = None  # the follow-up as rewritten for retrieval
     timings_ms: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, Any] | None = (
+        None  # LLM tokens and cost (TokenUsage.as_dict); None without LLM
+    )
+    # what the refusal decision saw: the combined score and its parts (extractive backend)
+    answer_score: float | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
 
     @property
     def citations(self) -> list[Citation]:
@@ -60,6 +68,9 @@ class Answer:
             "citations": [c.as_dict() for c in self.citations],
             "invalid_markers": self.invalid_markers,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "usage": self.usage,
+            "answer_score": None if self.answer_score is None else round(self.answer_score, 4),
+            "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
         }
 
 
@@ -75,12 +86,27 @@ def _attribute(value: object) -> str:
     return re.sub(r"[\"<>\n]", " ", str(value or "unknown")).strip()
 
 
+def relative_dates_of(node: NodeWithScore) -> dict[str, str]:
+    """The passage's relative dates resolved at ingest ({"Monday": "2023-09-04"}; {} if none)."""
+    raw = node.node.metadata.get("relative_dates")
+    if not raw:
+        return {}
+    try:
+        resolved = json.loads(str(raw))
+    except ValueError:
+        return {}  # a damaged value only costs the annotation
+    return {str(k): str(v) for k, v in resolved.items()} if isinstance(resolved, dict) else {}
+
+
 def format_sources(nodes: list[NodeWithScore]) -> str:
-    """Numbered <source> blocks; article text is neutralised so it cannot fake markers or tags."""
+    """Numbered <source> blocks; article text is neutralised so it cannot fake markers or tags,
+    and its relative dates carry the absolute date resolved at ingest: "Monday (4 Sep 2023)"."""
     blocks = []
     for n, node in enumerate(nodes, start=1):
         meta = node.node.metadata
-        text = neutralise_markers(node.node.get_content())
+        text = neutralise_markers(
+            with_absolute_dates(node.node.get_content(), relative_dates_of(node))
+        )
         text = re.sub(r"(?i)</?\s*source\b[^>]*>?", " ", text)
         blocks.append(
             f'<source n="{n}" outlet="{_attribute(meta.get("source"))}" '
@@ -161,25 +187,52 @@ def add_staleness_notice(answer: Answer, nodes: list[NodeWithScore], as_of: date
         answer.notice = f"{answer.notice} {note}" if answer.notice else note
 
 
-class StreamingAnswer:
-    """Text deltas as the model writes them; `.answer` holds the finished Answer afterwards."""
+@dataclass(frozen=True)
+class SentenceChecked:
+    """A stream event: sentence `index` of the answer is complete and was checked against the
+    sources (its citations resolved, moved to the passage that backs it, or removed)."""
 
-    def __init__(self, deltas: Iterator[str], finish: Callable[[str], Answer]) -> None:
-        self._deltas = deltas
+    index: int
+    sentence: CitedSentence
+
+
+StreamEvent = str | SentenceChecked  # a text delta, or a sentence checked as it completed
+
+
+class StreamingAnswer:
+    """Text deltas as the model writes them, and each sentence checked as soon as it completes;
+    `.answer` holds the finished Answer afterwards."""
+
+    def __init__(self, events: Iterator[StreamEvent], finish: Callable[[str], Answer]) -> None:
+        self._events = events
         self._finish = finish
         self.answer: Answer | None = None
 
-    def __iter__(self) -> Iterator[str]:
+    def events(self) -> Iterator[StreamEvent]:
+        """Text deltas (str) interleaved with a SentenceChecked event per completed sentence."""
         parts: list[str] = []
-        for delta in self._deltas:
-            parts.append(delta)
-            yield delta
+        for event in self._events:
+            if isinstance(event, str):
+                parts.append(event)
+            yield event
         self.answer = self._finish("".join(parts))
+
+    def __iter__(self) -> Iterator[str]:
+        for event in self.events():
+            if isinstance(event, str):
+                yield event
 
     def result(self) -> Answer:
         """Drain the stream (if not yet) and return the finished answer."""
         if self.answer is None:
-            for _ in self:
+            for _ in self.events():
                 pass
         assert self.answer is not None
         return self.answer
+
+
+def checked_sentences(answer: Answer) -> Iterator[StreamEvent]:
+    """A finished answer as a stream: each sentence's text, then its SentenceChecked event."""
+    for index, sentence in enumerate(answer.sentences):
+        yield ("" if index == 0 else " ") + sentence.render()
+        yield SentenceChecked(index, sentence)

@@ -8,8 +8,12 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.offline import prepare_offline_runtime
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 
 def _date(value: str) -> date:
@@ -125,8 +129,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
     if qa.backend != "extractive":
-        for delta in stream:
-            print(delta, end="", flush=True)
+        from qa.answer import SentenceChecked
+        from qa.render import verdict_tag
+
+        # tokens as they come; each sentence's verdict as soon as it is checked
+        for event in stream.events():
+            text = verdict_tag(event.sentence) if isinstance(event, SentenceChecked) else event
+            print(text, end="", flush=True)
         print("\n")
     answer = stream.result()
     if answer.notice:
@@ -223,12 +232,25 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the one place a failure becomes a message and an exit code
-        from qa.errors import is_user_error
+        from qa.errors import user_message
 
-        if is_user_error(error):
-            print(f"newsqa: {error}", file=sys.stderr)
+        message = user_message(error, _settings_or_none(args))
+        if message is not None:
+            print(f"newsqa: {message}", file=sys.stderr)
             return 2
         raise
+
+
+def _settings_or_none(args: argparse.Namespace) -> Settings | None:
+    """The settings a failed command ran with, to name its store; None if they are the failure."""
+    from pydantic import ValidationError
+
+    from qa.settings import load_settings
+
+    try:
+        return load_settings(**({"collection": args.collection} if args.collection else {}))
+    except ValidationError:  # the error being reported already says what is wrong with them
+        return None
 
 
 if __name__ == "__main__":

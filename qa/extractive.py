@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -9,10 +10,11 @@ from functools import lru_cache
 from llama_index.core.schema import NodeWithScore
 from rapidfuzz import fuzz
 
-from qa.answer import REFUSAL, Answer, display_date, sources_from_nodes
+from qa.answer import REFUSAL, Answer, display_date, relative_dates_of, sources_from_nodes
 from qa.cite import CitedSentence, neutralise_markers
 from qa.embed import MiniLMEmbedding
-from qa.text import content_words, split_sentences
+from qa.text import content_words, split_sentences, with_absolute_dates
+from qa.verify import missing_key_items, opposed_outcomes
 
 LEXICAL_WEIGHT = 0.45
 ANSWER_TYPE_BONUS = 0.15  # the sentence holds the kind of thing the question asks for
@@ -31,6 +33,11 @@ _DATE = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|tomorrow|week|month|year)\b"
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_STRAY_CLOSE = re.compile(r"^[”’]+\s*")  # a quote's closing mark split off onto the next sentence
+_FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w-])")
+# rapidfuzz token_set_ratio (figures masked) above which two sentences report the same thing
+SAME_MATTER = 60
+CONFLICT_RANGE = 0.7  # a conflicting report is considered down to this share of the best score
 EMBED_SHORTLIST = 12  # sentences scored by the model per question
 EMBED_WORDS = 60  # a sentence's first words are enough to judge what it is about
 NEAR_DUPLICATE = 88  # rapidfuzz token_set_ratio above which two sentences say the same
@@ -100,7 +107,7 @@ def score_sentences(
         for i, sentence in enumerate(split_sentences(node.node.get_content())):
             if len(sentence.split()) < 4:
                 continue
-            text = neutralise_markers(sentence)
+            text = neutralise_markers(_STRAY_CLOSE.sub("", sentence))
             overlap = (
                 len(question_stems & (_stems(text) | title_stems)) / len(question_stems)
                 if question_stems
@@ -125,6 +132,45 @@ def score_sentences(
     return scored + rest
 
 
+def refusal_evidence(
+    question: str, nodes: list[NodeWithScore], best: ScoredSentence, retrieval_offset: float = 0.0
+) -> dict[str, float]:
+    """What the refusal decision weighs: the support check of the best sentence (its score:
+    the question's words it holds, whether it holds the kind of answer asked for, its meaning)
+    and the retrieval score of the passage it comes from (plus `retrieval_offset`, see
+    NewsQA._retrieval_offset). The share of the question's names, numbers and dates that
+    passage holds is recorded too (it did not separate answerable questions on the harness)."""
+    from qa.grounding import passage_context
+
+    node = nodes[best.source_n - 1]
+    items, missing = missing_key_items(question, [passage_context(node)])
+    return {
+        "sentence": best.score,
+        "retrieval": float(node.score or 0.0) + retrieval_offset,
+        "key_items": (len(items) - len(missing)) / len(items) if items else 1.0,
+    }
+
+
+# answerability = logistic(SENTENCE * sentence score + RETRIEVAL * retrieval score + BIAS),
+# fitted (class-balanced logistic regression) on the evaluation harness: RealTime QA, sample
+# seed 1, 300 answerable questions and 100 probes asked without their evidence (the fit and
+# the threshold sweep: README "Refusal threshold")
+ANSWERABILITY_SENTENCE = 3.04
+ANSWERABILITY_RETRIEVAL = 3.56
+ANSWERABILITY_BIAS = -5.45
+
+
+def answer_score(evidence: dict[str, float]) -> float:
+    """How likely the passages answer the question (0..1): the score `min_answer_score` is
+    compared with."""
+    z = (
+        ANSWERABILITY_SENTENCE * evidence["sentence"]
+        + ANSWERABILITY_RETRIEVAL * evidence["retrieval"]
+        + ANSWERABILITY_BIAS
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def _anchor(node: NodeWithScore) -> str:
     meta = node.node.metadata
     when = display_date(meta.get("published_at"))
@@ -142,28 +188,53 @@ def answer_extractively(
     *,
     min_score: float,
     max_sentences: int,
+    retrieval_offset: float = 0.0,
 ) -> Answer:
-    """Pick the sentences that best answer the question, cite each, or refuse when none does."""
+    """Pick the sentences that best answer the question, cite each, or refuse when the
+    answerability score (see `answer_score`) is below `min_score`."""
     sources = sources_from_nodes(nodes)
     scored = sorted(score_sentences(question, nodes, embed), key=lambda s: s.score, reverse=True)
-    if not scored or scored[0].score < min_score:
+    if not scored:
         return _refusal(question, nodes, sources)
+    evidence = refusal_evidence(question, nodes, scored[0], retrieval_offset)
+    score = answer_score(evidence)
+    if score < min_score:
+        refusal = _refusal(question, nodes, sources)
+        refusal.answer_score, refusal.evidence = score, evidence
+        return refusal
     chosen: list[ScoredSentence] = []
-    floor = max(min_score, scored[0].score * 0.8)
+    floor = scored[0].score * 0.8
     for candidate in scored:
         if len(chosen) == max_sentences or candidate.score < floor:
             break
         if any(fuzz.token_set_ratio(candidate.text, c.text) >= NEAR_DUPLICATE for c in chosen):
             continue
         chosen.append(candidate)
-    # read in source order, then in each passage's own order: a coherent account
-    chosen.sort(key=lambda s: (s.source_n, s.index))
+    conflict = find_conflict(scored, nodes, scored[0].score * CONFLICT_RANGE)
+    if conflict:
+        older, newer = conflict
+        rest = [c for c in chosen if c not in conflict][: max(0, max_sentences - 2)]
+        chosen = [*rest, older, newer]
+    # read in source order, then in each passage's own order: a coherent account; reports that
+    # disagree close it, oldest first, so the newer one is read last and said to be newer
+    chosen.sort(
+        key=lambda s: (
+            s in (conflict or ()),
+            _published(nodes, s) if conflict and s in conflict else "",
+            s.source_n,
+            s.index,
+        )
+    )
     sentences = []
     anchored: set[int] = set()
     for sentence in chosen:
-        prefix = "" if sentence.source_n in anchored else _anchor(nodes[sentence.source_n - 1])
+        if conflict and sentence in conflict:
+            prefix = _conflict_anchor(nodes[sentence.source_n - 1], newer=sentence == conflict[1])
+        else:
+            prefix = "" if sentence.source_n in anchored else _anchor(nodes[sentence.source_n - 1])
         anchored.add(sentence.source_n)
-        text = prefix + sentence.text
+        node = nodes[sentence.source_n - 1]
+        text = prefix + with_absolute_dates(sentence.text, relative_dates_of(node))
         sentences.append(CitedSentence(text=text, citations=[sentence.source_n], supported=True))
     answer = Answer(
         question=question,
@@ -172,8 +243,65 @@ def answer_extractively(
         sources=sources,
         refused=False,
         backend="extractive",
+        answer_score=score,
+        evidence=evidence,
     )
     return answer
+
+
+def _published(nodes: list[NodeWithScore], sentence: ScoredSentence) -> str:
+    return str(nodes[sentence.source_n - 1].node.metadata.get("published_at") or "")
+
+
+def _figures(text: str) -> set[str]:
+    return {m.group(0).replace(",", "") for m in _FIGURE.finditer(text)}
+
+
+def find_conflict(
+    scored: list[ScoredSentence], nodes: list[NodeWithScore], floor: float
+) -> tuple[ScoredSentence, ScoredSentence] | None:
+    """Two well-scored sentences from articles published on different days that report the
+    same thing differently: other figures (a toll of 120, later 150) or the opposite outcome
+    (a plan approved, later rejected). (older, newer), or None."""
+    candidates = [s for s in scored if s.score >= floor][:EMBED_SHORTLIST]
+    for i, first in enumerate(candidates):
+        for second in candidates[i + 1 :]:
+            a, b = nodes[first.source_n - 1].node.metadata, nodes[second.source_n - 1].node.metadata
+            day_a, day_b = (str(m.get("published_at") or "")[:10] for m in (a, b))
+            if (
+                a.get("article_id") == b.get("article_id")
+                or not day_a
+                or not day_b
+                or day_a == day_b
+            ):
+                continue
+            if _figures_differ(first.text, second.text) or _outcomes_differ(
+                first.text, second.text
+            ):
+                return (first, second) if day_a < day_b else (second, first)
+    return None
+
+
+def _figures_differ(first: str, second: str) -> bool:
+    figures_a, figures_b = _figures(first), _figures(second)
+    if not figures_a or not figures_b or figures_a <= figures_b or figures_b <= figures_a:
+        return False  # no figures, or one repeats the other's: no disagreement
+    masked = [_FIGURE.sub("#", text) for text in (first, second)]
+    return fuzz.token_set_ratio(*masked) >= SAME_MATTER
+
+
+def _outcomes_differ(first: str, second: str) -> bool:
+    """The same matter with opposite outcome words ("approved" / "rejected")."""
+    return opposed_outcomes(first, second) and fuzz.token_set_ratio(first, second) >= SAME_MATTER
+
+
+def _conflict_anchor(node: NodeWithScore, *, newer: bool) -> str:
+    meta = node.node.metadata
+    when = display_date(meta.get("published_at"))
+    outlet = str(meta.get("source") or "").strip() or "unknown outlet"
+    if newer:
+        return f"The newer report, as of {when} ({outlet}): "
+    return f"An earlier report, as of {when} ({outlet}): "
 
 
 def _refusal(question: str, nodes: list[NodeWithScore], sources: list) -> Answer:

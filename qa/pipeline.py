@@ -13,15 +13,18 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from qa.answer import (
     Answer,
+    SentenceChecked,
+    StreamEvent,
     StreamingAnswer,
     add_staleness_notice,
     build_messages,
+    checked_sentences,
     finish_llm_answer,
 )
 from qa.conversation import standalone_question
 from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
-from qa.grounding import verify_sentences
+from qa.grounding import SentenceVerifier
 from qa.indexing import IngestReport, ProgressCallback, build_fetcher, index_articles
 from qa.ingest import Article, IngestFailure, load_articles
 from qa.lexical import LexicalIndexCache, bump_generation
@@ -31,6 +34,7 @@ from qa.settings import Settings
 from qa.store import ArticleRecord, NewsStore
 
 Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
+UNDATED_RECENCY_PRIOR = 0.5  # see NewsQA._retrieval_offset
 
 
 class NewsQA:
@@ -129,23 +133,22 @@ class NewsQA:
             sorted(set(self.lexical.current().sources)) if config.mode != "dense" else []
         )
         intent = read_question(question, reference=reference, known_outlets=known_outlets)
+        from qa.rerank import build_postprocessors
+
+        rerankers, finishers = build_postprocessors(self.settings, self.store, lambda: self.llm)
         retriever = build_retriever(
-            self.store, self.lexical, config=config, filters=filters, intent=intent
+            self.store,
+            self.lexical,
+            config=config,
+            filters=filters,
+            intent=intent,
+            rerankers=rerankers,
+            finishers=finishers,
         )
         return retriever.retrieve(QueryBundle(question))
 
     def retrieval_config(self, top_k: int | None = None) -> RetrievalConfig:
-        s = self.settings
-        return RetrievalConfig(
-            mode=s.retriever,
-            top_k=top_k or s.top_k,
-            candidates=s.retrieval_candidates,
-            dense_weight=s.fusion_dense_weight,
-            lexical_weight=s.fusion_lexical_weight,
-            recency_weight=s.recency_weight,
-            recency_half_life_days=s.recency_half_life_days,
-            max_chunks_per_article=s.max_chunks_per_article,
-        )
+        return RetrievalConfig.from_settings(self.settings, top_k)
 
     def ask(
         self,
@@ -197,11 +200,13 @@ class NewsQA:
             return answer
 
         if self.backend == "extractive":
-            answer = self._extractive(question, nodes)
-            return StreamingAnswer(iter([answer.text]), lambda _text: stamp(answer))
+            answer = self._extractive(question, nodes, as_of)
+            return StreamingAnswer(checked_sentences(answer), lambda _text: stamp(answer))
         return self._llm_stream(question, nodes, as_of, stamp)
 
-    def _extractive(self, question: str, nodes: list[NodeWithScore]) -> Answer:
+    def _extractive(
+        self, question: str, nodes: list[NodeWithScore], as_of: date | None = None
+    ) -> Answer:
         embed = self.embed_model if isinstance(self.embed_model, MiniLMEmbedding) else None
         return answer_extractively(
             question,
@@ -209,7 +214,24 @@ class NewsQA:
             embed,
             min_score=self.settings.min_answer_score,
             max_sentences=self.settings.max_answer_sentences,
+            retrieval_offset=self._retrieval_offset(question, as_of),
         )
+
+    def _retrieval_offset(self, question: str, as_of: date | None) -> float:
+        """What the refusal decision adds to a passage's retrieval score so that it reads on the
+        scale it was calibrated on (hybrid fusion with the recency prior, as-of questions): a
+        question asked with no date gets no recency prior, and is scored as if its passage
+        were one half-life old (an assumption: the harness asks every question as of a date)."""
+        s = self.settings
+        if s.retriever == "bm25":
+            return 0.0
+        offset = s.fusion_lexical_weight if s.retriever == "dense" else 0.0
+        reference = as_of or datetime.now(UTC).date()
+        time_aware = s.retriever == "hybrid" and (
+            as_of is not None
+            or read_question(question, reference=reference, known_outlets=[]).wants_recent
+        )
+        return offset + (0.0 if time_aware else s.recency_weight * UNDATED_RECENCY_PRIOR)
 
     def _llm_stream(
         self,
@@ -218,13 +240,13 @@ class NewsQA:
         as_of: date | None,
         stamp: Callable[[Answer], Answer],
     ) -> StreamingAnswer:
-        from qa.llm import LLMUnavailableError, chat_stream
+        from qa.llm import LLMUnavailableError, TokenUsage, chat_stream
 
         llm = self.llm  # a misconfigured backend is reported even when nothing was retrieved
         if not nodes:
-            answer = self._extractive(question, nodes)
+            answer = self._extractive(question, nodes, as_of)
             answer.backend = self.backend
-            return StreamingAnswer(iter([answer.text]), lambda _text: stamp(answer))
+            return StreamingAnswer(checked_sentences(answer), lambda _text: stamp(answer))
         messages = build_messages(
             question,
             nodes,
@@ -234,21 +256,35 @@ class NewsQA:
             max_sentences=max(3, self.settings.max_answer_sentences),
         )
         failure: list[str] = []
+        usage = TokenUsage()
+        verifier = SentenceVerifier(nodes, self.embed_model)
 
-        def deltas() -> Iterator[str]:
+        def events() -> Iterator[StreamEvent]:
+            # each sentence is checked as soon as the next one begins, while the model writes on
+            reply = ""
             try:
-                yield from chat_stream(llm, messages)
+                for delta in chat_stream(llm, messages, usage):
+                    reply += delta
+                    # the check comes before the delta that began the next sentence, so a
+                    # reader shows the verdict right after the sentence it is about
+                    for index, sentence in verifier.feed(reply):
+                        yield SentenceChecked(index, sentence)
+                    yield delta
             except LLMUnavailableError as error:
                 failure.append(str(error))
+                return
+            for index, sentence in verifier.feed(reply, final=True):
+                yield SentenceChecked(index, sentence)
 
         def finish(reply: str) -> Answer:
             if failure:
-                answer = self._extractive(question, nodes)
+                answer = self._extractive(question, nodes, as_of)
                 answer.notice = f"{failure[0]} Showing the extractive answer instead."
                 return stamp(answer)
             answer = finish_llm_answer(question, reply, nodes, self.backend)
-            verify_sentences(answer.sentences, nodes, self.embed_model)
+            verifier.apply(answer.sentences)
             answer.text = " ".join(sentence.render() for sentence in answer.sentences)
+            answer.usage = usage.as_dict(self.settings)
             return stamp(answer)
 
-        return StreamingAnswer(deltas(), finish)
+        return StreamingAnswer(events(), finish)

@@ -272,3 +272,25 @@ def safe_link(url: str | None) -> str | None:
     if url and re.match(r"(?i)^https?://[^\s<>\"']+$", url.strip()):
         return url.strip()
     return None
+
+
+def verdict_tag(sentence: Any) -> str:
+    """A terminal tag for a checked sentence: " ⟨verified [1]⟩", " ⟨unsupported⟩", or ""."""
+    if sentence.supported is True:
+        return " ⟨verified " + "".join(f"[{int(n)}]" for n in sentence.citations) + "⟩"
+    if sentence.supported is False:
+        return " ⟨unsupported⟩"
+    return ""
+
+
+def streaming_markdown(written: str, checked: Sequence[Any], n_sources: int) -> str:
+    """The answer while it streams: checked sentences as in the final answer (chips, unsupported
+    marked), the sentence still being written after them as escaped text."""
+    from qa.cite import parse_answer
+
+    done = answer_markdown(
+        [{"text": s.text, "citations": s.citations, "supported": s.supported} for s in checked]
+    )
+    rest = parse_answer(written, n_sources=n_sources).sentences[len(checked) :]
+    tail = escape_markdown(" ".join(s.render() for s in rest))
+    return " ".join(part for part in (done, tail) if part)

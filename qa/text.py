@@ -182,3 +182,52 @@ def content_words(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def describe_resolved_date(value: str) -> str:
+    """A stored relative-date value as words: 2023-09-04 -> '4 Sep 2023',
+    2023-08-28/2023-09-03 -> '28 Aug–3 Sep 2023', 2023-09 -> 'Sep 2023', 2023 -> '2023'."""
+    if "/" in value:
+        start, end = (describe_resolved_date(part) for part in value.split("/", 1))
+        start_words, end_words = start.split(), end.split()
+        if start_words[-1] == end_words[-1]:  # same year: say it once
+            start = " ".join(start_words[:-1])
+        return f"{start}–{end}"
+    if not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", value):
+        raise ValueError(f"not a resolved date: {value!r}")
+    parts = value.split("-")
+    if len(parts) == 3:
+        return f"{int(parts[2])} {_MONTH_ABBR[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{_MONTH_ABBR[int(parts[1]) - 1]} {parts[0]}"
+    return value  # a year
+
+
+def with_absolute_dates(text: str, resolved: dict[str, str]) -> str:
+    """Each relative date of the text ("Monday", "last week") followed by the absolute date it
+    stands for, resolved at ingest: "said Monday (4 Sep 2023)". First mention of each only."""
+    phrases = sorted((p for p in resolved if p.strip()), key=len, reverse=True)
+    if not phrases:
+        return text
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])(?!\s*\()",
+        re.IGNORECASE,
+    )
+    by_lower = {p.lower(): v for p, v in resolved.items()}
+    done: set[str] = set()
+
+    def annotate(match: re.Match[str]) -> str:
+        phrase = match.group(1)
+        key = phrase.lower()
+        if key in done or key not in by_lower:
+            return phrase
+        done.add(key)
+        try:
+            return f"{phrase} ({describe_resolved_date(by_lower[key])})"
+        except (ValueError, IndexError):  # a malformed stored value is left out, not shown
+            return phrase
+
+    return pattern.sub(annotate, text)

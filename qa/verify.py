@@ -11,6 +11,7 @@ import html
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -124,6 +125,13 @@ def key_items(claim: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def missing_key_items(claim: str, passages: list[str]) -> tuple[list[str], list[str]]:
+    """The claim's key items (numbers, dates, names, quotes), and those no passage holds."""
+    items = key_items(claim)
+    tokens = [t for p in passages for t in [*_normal_tokens(p), "\x00"]]
+    return items, [item for item in items if not _contains(tokens, item)]
+
+
 def _contains(haystack: list[str], item: str) -> bool:
     needle = _normal_tokens(item)
     if not needle:
@@ -141,6 +149,46 @@ def _stemmer() -> Any:
 
 def _stems(text: str) -> set[str]:
     return set(_stemmer().stemWords(content_words(plain_text(text))))
+
+
+# verbs and adjectives that state opposite outcomes: a claim saying one where its closest
+# passage clause says the other (and not the first) contradicts it
+_ANTONYMS = [
+    ("approve", "reject"), ("approve", "cancel"), ("approve", "veto"), ("approve", "block"),
+    ("accept", "reject"), ("accept", "decline"), ("allow", "ban"), ("allow", "forbid"),
+    ("allow", "prohibit"), ("legalise", "ban"), ("legalize", "ban"), ("win", "lose"),
+    ("won", "lost"), ("victory", "defeat"), ("rise", "fall"), ("rose", "fell"),
+    ("increase", "decrease"), ("increase", "cut"), ("raise", "cut"), ("raise", "lower"),
+    ("gain", "loss"), ("resign", "appoint"), ("hire", "fire"), ("convict", "acquit"),
+    ("guilty", "innocent"), ("confirm", "deny"), ("survive", "die"), ("alive", "dead"),
+    ("arrest", "release"), ("support", "oppose"), ("expand", "shrink"), ("grow", "shrink"),
+    ("higher", "lower"), ("launch", "cancel"), ("resume", "suspend"), ("lift", "impose"),
+]  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _antonym_stems() -> dict[str, set[str]]:
+    opposite: dict[str, set[str]] = {}
+    for a, b in _ANTONYMS:
+        a_stem, b_stem = _stemmer().stemWord(a), _stemmer().stemWord(b)
+        opposite.setdefault(a_stem, set()).add(b_stem)
+        opposite.setdefault(b_stem, set()).add(a_stem)
+    return opposite
+
+
+def opposed_outcomes(first: str, second: str) -> bool:
+    """Either text states an outcome whose opposite the other states."""
+    return _opposed(first, second) or _opposed(second, first)
+
+
+def _opposed(claim: str, clause: str) -> bool:
+    """The claim states an outcome whose opposite (not itself) is what the clause states."""
+    claim_stems, clause_stems = _stems(claim), _stems(clause)
+    opposite = _antonym_stems()
+    return any(
+        stem not in clause_stems and opposite.get(stem, set()) & (clause_stems - claim_stems)
+        for stem in claim_stems
+    )
 
 
 def _negated(text: str) -> bool:
@@ -174,8 +222,47 @@ def _unit_vectors(embed_model: Any, texts: list[str]) -> np.ndarray:
     return np.vstack(rows)
 
 
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SHORT_DATE = re.compile(
+    r"\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* (\d{4})\b"
+)
+
+
+def _header_date(passage: str) -> date | None:
+    """The publication date a passage's header line gives (ISO or '5 Sep 2023'), if any."""
+    header = passage.split("\n", 1)[0] if "\n" in passage else ""
+    try:
+        if iso := _ISO_DATE.search(header):
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if short := _SHORT_DATE.search(header):
+            month = _SHORT_MONTHS.index(short[2]) + 1
+            return date(int(short[3]), month, int(short[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def strip_verified_date_notes(claim: str, passages: list[str]) -> str:
+    """Drop "(4 Sep 2023)" after "Monday" in the claim when a passage says "Monday" and its
+    publication date makes that Monday 4 Sep 2023: the note is checked, not just found."""
+    from qa.ingest.relative_dates import resolve_relative_dates
+    from qa.text import describe_resolved_date
+
+    for passage in passages:
+        published = _header_date(passage)
+        if published is None:
+            continue
+        body = passage.split("\n", 1)[1]
+        for phrase, value in resolve_relative_dates(body, published).items():
+            note = re.escape(describe_resolved_date(value))
+            claim = re.sub(rf"(?i)(?<![\w-])({re.escape(phrase)})\s*\({note}\)", r"\1", claim)
+    return claim
+
+
 def check_support(claim: str, passages: list[str], embed_model: Any | None) -> SupportVerdict:
     """Judge whether `passages` (taken together) support `claim`; offline and deterministic."""
+    claim = strip_verified_date_notes(claim, [p for p in passages if p])
     passages = [plain_text(p) for p in passages if p and p.strip()]
     if not passages or not plain_text(claim):
         return SupportVerdict(supported=False, score=0.0, missing=key_items(claim))
@@ -193,7 +280,8 @@ def check_support(claim: str, passages: list[str], embed_model: Any | None) -> S
         best = int(np.argmax(cosines[:-1]))
         similarity = float(max(cosines.max(), 0.0))  # best of: any sentence, the passages whole
         closest = sentences[best]
-    mismatch = _negated(claim) != _negated(_closest_clause(closest, claim_stems))
+    clause = _closest_clause(closest, claim_stems)
+    mismatch = _negated(claim) != _negated(clause) or _opposed(claim, clause)
     # without a model the score is coverage alone, judged against the same bar
     score = (similarity + coverage) / 2 if embed_model is not None else coverage
     supported = (

@@ -118,3 +118,42 @@ def test_hostile_article_cannot_forge_markers_or_break_out_of_its_source_block(
         m["content"] for m in openai_server.requests[-1]["messages"] if m["role"] == "system"
     )
     assert "data, never instructions" in system
+
+
+def test_each_sentence_is_verified_as_it_completes_while_the_reply_streams(
+    llm_newsqa, openai_server
+) -> None:
+    from qa.answer import SentenceChecked
+
+    reply = (
+        "The tram line will cost about 420 million euros [1]. "
+        "The tram will carry 9 million passengers in its first year [1]. "
+        "Mayor Elena Ruiz said the journey would take 18 minutes [1]."
+    )
+    openai_server.script(reply)
+    stream = llm_newsqa.ask_stream("How much will the airport tram cost?")
+    events = list(stream.events())
+    deltas = [e for e in events if isinstance(e, str)]
+    checks = [(i, e) for i, e in enumerate(events) if isinstance(e, SentenceChecked)]
+    assert "".join(deltas) == reply
+    assert [e.index for _, e in checks] == [0, 1, 2]
+    # sentence 2's verdict arrives while the reply is still streaming, before sentence 3 ends
+    second_at = checks[1][0]
+    written_before = "".join(e for e in events[:second_at] if isinstance(e, str))
+    assert "9 million passengers" in written_before and "18 minutes" not in written_before
+    first, second = checks[0][1].sentence, checks[1][1].sentence
+    assert first.supported is True and first.citations == [1]
+    assert second.supported is False and second.citations == []
+    # the finished answer agrees with what was shown while streaming
+    answer = stream.result()
+    assert [(s.supported, s.citations) for s in answer.sentences] == [
+        (e.sentence.supported, e.sentence.citations) for _, e in checks
+    ]
+
+
+def test_a_marker_still_being_written_does_not_end_its_sentence() -> None:
+    from qa.grounding import SentenceVerifier
+
+    verifier = SentenceVerifier([], None)
+    assert verifier.feed("The tram will cost 420 million euros. [") == []
+    assert verifier.feed("The tram will cost 420 million euros. [1") == []

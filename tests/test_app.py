@@ -269,3 +269,21 @@ def test_thumbs_and_comment_are_stored_under_newsqa_home(app, home) -> None:
     assert entry["comment"] == "Cites the right article" and entry["rating"] == "down"
     lines = (home / "feedback" / "feedback.jsonl").read_text().splitlines()
     assert [json.loads(line)["rating"] for line in lines] == ["down", "down"]
+
+
+def test_streamed_llm_answer_marks_the_unsupported_sentence(
+    home, openai_server, monkeypatch
+) -> None:
+    monkeypatch.setenv("NEWSQA_LLM_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("NEWSQA_LLM_MODEL", "scripted")
+    monkeypatch.setenv("NEWSQA_LLM_MAX_RETRIES", "0")
+    openai_server.script(
+        "The tram line will cost about 420 million euros [1]. "
+        "The tram will carry 9 million passengers in its first year [1]."
+    )
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    record = ask(at, TRAM)
+    assert [s["supported"] for s in record["sentences"]] == [True, False]
+    text = markdown_text(at)
+    assert ":red-background[The tram will carry 9 million passengers in its first year\\.]" in text
+    assert ":red-badge[unsupported]" in text and ":blue-badge[1]" in text

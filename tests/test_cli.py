@@ -11,11 +11,14 @@ from pathlib import Path
 from conftest import FIXTURES, ROOT
 
 
-def newsqa(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+def newsqa(
+    *args: str, home: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_") and k != "OPENAI_API_KEY"
     }
     env["NEWSQA_HOME"] = str(home)
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "qa.cli", *args],
         capture_output=True,
@@ -72,3 +75,27 @@ def test_missing_llm_key_is_a_one_line_error_not_a_traceback(isolated_home: Path
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "OPENAI_API_KEY" in result.stderr
+
+
+def test_ask_streams_the_reply_and_tags_each_sentence_as_soon_as_it_is_verified(
+    isolated_home: Path, openai_server
+) -> None:
+    ingested = newsqa("ingest", "--quiet", str(FIXTURES / "articles.jsonl"), home=isolated_home)
+    assert ingested.returncode == 0, ingested.stderr
+    openai_server.script(
+        "The tram line will cost about 420 million euros [1]. "
+        "The tram will carry 9 million passengers in its first year [1]. "
+        "Mayor Elena Ruiz said the journey would take 18 minutes [1]."
+    )
+    llm = {
+        "NEWSQA_LLM_BASE_URL": openai_server.base_url,
+        "NEWSQA_LLM_MODEL": "scripted",
+        "NEWSQA_LLM_MAX_RETRIES": "0",
+    }
+    asked = newsqa("ask", "How much will the airport tram cost?", home=isolated_home, extra_env=llm)
+    assert asked.returncode == 0, asked.stderr
+    streamed, _, verified = asked.stdout.partition("Verified answer:")
+    assert "420 million euros [1]. ⟨verified [1]⟩ The tram will carry" in streamed
+    assert "first year [1]. ⟨unsupported⟩ Mayor Elena Ruiz" in streamed
+    assert "18 minutes [1]. ⟨verified [1]⟩" in streamed
+    assert "9 million passengers in its first year." in verified  # shown without a citation

@@ -151,3 +151,21 @@ def test_only_plain_web_links_are_links() -> None:
     assert safe_link("http://example.org") == "http://example.org"
     for bad in ["javascript:alert(1)", "data:text/html,x", "//evil", "https://x y", None, ""]:
         assert safe_link(bad) is None
+
+
+def test_streaming_markdown_marks_checked_sentences_and_escapes_the_rest() -> None:
+    from qa.cite import CitedSentence
+    from qa.render import streaming_markdown, verdict_tag
+
+    checked = [
+        CitedSentence("It costs 420 million euros.", [1], True),
+        CitedSentence("It carries 9 million people.", [], False),
+    ]
+    written = "It costs 420 million euros [1]. It carries 9 million people [1]. Work <b>starts"
+    shown = streaming_markdown(written, checked, n_sources=3)
+    assert shown.startswith("It costs 420 million euros\\. :blue-badge[1]")
+    assert ":red-badge[unsupported]" in shown
+    assert shown.endswith("Work \\<b\\>starts")  # the sentence being written: inert text
+    assert verdict_tag(checked[0]) == " ⟨verified [1]⟩"
+    assert verdict_tag(checked[1]) == " ⟨unsupported⟩"
+    assert verdict_tag(CitedSentence("The articles do not say.")) == ""

@@ -105,3 +105,36 @@ def test_judge_agrees_with_most_hand_labels(embed_model) -> None:
         for r in rows
     )
     assert agree / len(rows) >= 0.85
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The Riverton city council cancelled the new tram line to the airport.",
+        "The Riverton city council rejected the new tram line to the airport.",
+    ],
+)
+def test_claim_stating_the_opposite_outcome_is_not_supported(embed_model, claim: str) -> None:
+    verdict = check_support(claim, [PASSAGE], embed_model)
+    assert not verdict.supported and verdict.negation_mismatch
+
+
+def test_same_outcome_in_other_words_is_still_supported(embed_model) -> None:
+    verdict = check_support(
+        "The Riverton city council approved a new tram line to the airport.", [PASSAGE], embed_model
+    )
+    assert verdict.supported and not verdict.negation_mismatch
+
+
+def test_date_note_after_a_relative_date_is_checked_against_the_publication_date(
+    embed_model,
+) -> None:
+    passage = (
+        "Kim to meet Putin. The Hindu. 5 Sep 2023.\n"
+        "Mr. Shoigu said Monday that the two countries may hold joint war games."
+    )
+    right = "Mr. Shoigu said Monday (4 Sep 2023) that the two countries may hold joint war games."
+    wrong = "Mr. Shoigu said Monday (28 Aug 2023) that the two countries may hold joint war games."
+    assert check_support(right, [passage], embed_model).supported
+    verdict = check_support(wrong, [passage], embed_model)
+    assert not verdict.supported and "28" in verdict.missing

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from qa.answer import display_date
+from qa.answer import SentenceChecked, display_date
 from qa.export import answer_record, history_of
 from qa.feedback import Rating, feedback_for, record_feedback
 from qa.render import (
@@ -17,6 +17,7 @@ from qa.render import (
     safe_link,
     sentences_citing,
     story_outlets,
+    streaming_markdown,
     support_spans,
 )
 from qa.store import OUTLET_SEPARATOR
@@ -142,9 +143,15 @@ def ask_and_show(
                 )
             text = st.empty()
             written = ""
-            for delta in stream:
-                written += delta
-                text.markdown(escape_markdown(written) + " ▌")
+            checked: list[Any] = []
+            # each finished sentence is shown checked (chips, or marked unsupported) while
+            # the next one streams in
+            for event in stream.events():
+                if isinstance(event, SentenceChecked):
+                    checked.append(event.sentence)
+                else:
+                    written += event
+                text.markdown(streaming_markdown(written, checked, filters.top_k) + " ▌")
         answer = stream.result()
     except Exception as error:  # the page must say what went wrong, not die
         log.exception("answering %r failed", question)
