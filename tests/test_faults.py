@@ -1,4 +1,4 @@
-"""Faults the user must survive: a misbehaving LLM server, a restarted Chroma server, a read-only home."""
+"""Faults the user must survive: a misbehaving LLM server, a restarted Chroma server, a blocked home."""
 
 from __future__ import annotations
 
@@ -82,10 +82,10 @@ def test_chroma_server_restart_mid_session_recovers_on_the_next_question(
     assert "420 million euros" in qa.ask(QUESTION).text
 
 
-def test_read_only_home_is_a_clear_error_and_the_store_stays_readable(
+def test_home_where_the_store_cannot_be_created_is_a_clear_error_and_the_store_stays_readable(
     tmp_path: Path, settings, embed_model
 ) -> None:
-    """Runs as root in CI, so 'read-only' is a read-only bind: a home whose chroma path is a file."""
+    """A file where the store folder should be; a truly read-only home: tests/test_disk_full.py."""
     from qa.pipeline import NewsQA
     from qa.store import StoreError
 
