@@ -52,6 +52,9 @@ def ask_question(
         record["answer"] = {
             "text": answer.text, "refused": answer.refused, "backend": answer.backend, "notice": answer.notice,
             "invalid_markers": answer.invalid_markers,
+            "usage": answer.usage,
+            "answer_score": getattr(answer, "answer_score", None),
+            "evidence": getattr(answer, "evidence", None) or {},
             "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported} for s in answer.sentences],
             "sources": [{**c.as_dict(), "score": c.score} for c in answer.sources],
         }  # fmt: skip

@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--rebuild-store", action="store_true", help="Rebuild the cached corpus store first."
     )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="NAME=VALUE",
+        help="Override one newsqa setting for this run (repeatable), e.g. --set min_answer_score=0.4; "
+        "recorded in the manifest.",
+    )
     run.add_argument("--quiet", action="store_true", help="No progress bars.")
     report = commands.add_parser(
         "report", help="(Re)score a run folder and write report.html / report.md."
@@ -119,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _setting(text: str) -> tuple[str, str]:
+    """`NAME=VALUE` for --set, NAME a field of qa.settings.Settings (case-insensitive)."""
+    from qa.settings import Settings
+
+    name, sep, value = text.partition("=")
+    name = name.strip().lower().removeprefix("newsqa_")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--set {text!r}: expected NAME=VALUE")
+    if name not in Settings.model_fields:
+        raise argparse.ArgumentTypeError(f"--set {text!r}: no setting named {name!r}")
+    return name, value.strip()
+
+
 def default_out(dataset: str) -> Path:
     kind = re.sub(r"[^a-zA-Z0-9_-]", "", dataset.partition(":")[0]) or "dataset"
     return DEFAULT_RUNS / f"{datetime.now():%Y%m%d-%H%M%S}-{kind}"
@@ -135,6 +158,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ignore_dates=args.ignore_dates, limit=args.limit, sample_seed=args.sample_seed,
         negative_rejection=args.negative_rejection, stores_dir=args.stores,
         judge_url=args.judge_url, judge_model=args.judge_model, rebuild_store=args.rebuild_store,
+        extra_settings=dict(args.overrides),
     )  # fmt: skip
     print(f"run folder: {config.out}", file=sys.stderr)
     out = run_eval(config, quiet=args.quiet)
@@ -179,6 +203,14 @@ def headline(summary: dict[str, Any]) -> str:
     total = summary["latency_ms"]["total"]
     if total["p50"] is not None:
         lines.append(f"{'latency total ms':<22} p50 {total['p50']:.0f}, p95 {total['p95']:.0f}")
+    tokens = summary.get("tokens_and_cost")
+    if isinstance(tokens, dict) and tokens.get("total_tokens"):
+        cost = tokens.get("cost_usd")
+        lines.append(
+            f"{'tokens per answer':<22} p50 {tokens['total_tokens']['p50']:.0f}, "
+            f"p95 {tokens['total_tokens']['p95']:.0f}"
+            + (f"; cost ${cost['total']:.4f}" if cost else "; unpriced")
+        )
     agreement = summary["judge_agreement"]
     if agreement.get("available"):
         lines.append(

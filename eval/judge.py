@@ -11,6 +11,7 @@ from typing import Any
 
 from eval.metrics import aggregate
 from eval.run import read_responses
+from qa.llm import safe_url
 
 PROMPT = """You grade answers to news questions. Reply with exactly one word: CORRECT or INCORRECT.
 
@@ -78,7 +79,7 @@ def judge_run(
             )
         verdicts[response["id"]] = _verdict(reply)
     summary = {
-        "url": url,
+        "url": safe_url(url),
         "model": model,
         "correct": aggregate(
             [v for v in verdicts.values() if v is not None], len(verdicts) + len(failures)

@@ -17,6 +17,7 @@ from typing import Any
 from eval.ask import NEGATIVE_SUFFIX, ask_question, chunk_texts
 from eval.datasets import EvalDataset, EvalQuestion, load_dataset
 from eval.stores import open_pipeline, provenance
+from qa.llm import safe_url
 
 
 class RunConfigMismatch(ValueError):
@@ -57,10 +58,16 @@ class RunConfig:
             "limit",
             "sample_seed",
             "negative_rejection",
+            "extra_settings",
         )
-        return {
-            k: str(v) if isinstance(v, date) else v for k, v in asdict(self).items() if k in keep
+        identity = {
+            k: str(v) if isinstance(v, date) else v
+            for k, v in asdict(self).items()
+            if k in keep and not (k == "extra_settings" and not v)  # older runs had no overrides
         }
+        if self.extra_settings:
+            identity["extra_settings"] = mask_secrets(self.extra_settings)
+        return identity
 
 
 Callback = Callable[[int, dict[str, Any]], None]
@@ -118,9 +125,25 @@ def read_responses(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
+SECRET_SETTINGS = frozenset({"llm_api_key", "chroma_token"})
+URL_SETTINGS = frozenset({"llm_base_url", "chroma_host"})
+
+
+def mask_secrets(values: dict[str, Any]) -> dict[str, Any]:
+    """Settings as a manifest may show them: secrets as ***, URLs without user:password."""
+    return {
+        k: "***"
+        if k in SECRET_SETTINGS and v
+        else safe_url(str(v))
+        if k in URL_SETTINGS and v
+        else v
+        for k, v in values.items()
+    }
+
+
 def _safe_settings(settings: Any) -> dict[str, Any]:
-    dumped = settings.model_dump(exclude={"llm_api_key", "chroma_token"})
-    return {k: str(v) if isinstance(v, Path) else v for k, v in dumped.items()}
+    dumped = settings.model_dump(exclude=set(SECRET_SETTINGS))
+    return mask_secrets({k: str(v) if isinstance(v, Path) else v for k, v in dumped.items()})
 
 
 def run_eval(
@@ -170,7 +193,7 @@ def run_eval(
         "settings": _safe_settings(qa.settings),
         "answer_backend": qa.backend,
         "store": store,
-        "judge": {"url": config.judge_url, "model": config.judge_model} if config.judge_url else None,
+        "judge": {"url": safe_url(config.judge_url), "model": config.judge_model} if config.judge_url else None,
     }  # fmt: skip
     _write_json(manifest_path, manifest)
     responses_path = out / "responses.jsonl"

@@ -67,6 +67,7 @@ def score_responses(
             if answer
             else None,
             "timings_ms": r.get("timings_ms") or {},
+            "usage": answer.get("usage"),
         }
         rows.append(row)
     return rows
@@ -151,9 +152,34 @@ def summarise(
         "judge_agreement": judge_agreement(embed_model),
         "refusals": refusals,
         "latency_ms": latency,
-        "tokens_and_cost": "not measured: the answer API reports no token usage (extractive needs none)",
+        "tokens_and_cost": tokens_and_cost(rows),
         "by_tag": by_tag,
     }
+
+
+def tokens_and_cost(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """LLM tokens per answer (p50/p95, totals) and cost where the run had a price table.
+
+    `answers_with_usage` of `responses` says how many answers were made by an LLM (an extractive
+    answer, or an LLM failure answered extractively, has no usage); `estimated` counts answers
+    whose tokens were counted here because the server reported none."""
+    usages = [r["usage"] for r in rows if r.get("usage")]
+    summary: dict[str, Any] = {"responses": len(rows), "answers_with_usage": len(usages)}
+    if not usages:
+        summary["note"] = "no LLM tokens: the extractive backend needs none"
+        return summary
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        counts = [int(u.get(key) or 0) for u in usages]
+        summary[key] = {"total": sum(counts), **percentiles(counts)}
+    summary["estimated"] = sum(1 for u in usages if u.get("estimated"))
+    costs = [u.get("cost_usd") for u in usages]
+    if all(c is not None for c in costs):
+        total = sum(float(c) for c in costs)
+        summary["cost_usd"] = {"total": round(total, 6), "per_answer": round(total / len(costs), 8)}
+    else:
+        summary["cost_usd"] = None
+        summary["note"] = "unpriced: set NEWSQA_LLM_PRICE_PROMPT and NEWSQA_LLM_PRICE_COMPLETION"
+    return summary
 
 
 def _retrieval_names(rows: list[dict[str, Any]]) -> list[str]:

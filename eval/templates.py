@@ -51,7 +51,12 @@ gold_in_evidence: the gold answer appears in the gold passage itself (the ceilin
 <h2>Latency</h2><table><tr><th>stage</th><th>p50 ms</th><th>p95 ms</th><th>mean ms</th><th>n</th></tr>
 {% for stage, p in summary.latency_ms.items() %}<tr><td>{{ stage }}</td><td>{{ num(p.p50) }}</td><td>{{ num(p.p95) }}</td><td>{{ num(p.mean) }}</td><td>{{ p.n }}</td></tr>{% endfor %}</table>
 <img alt="latency distribution" src="data:image/png;base64,{{ plots.latency }}">
-<p class="muted">Tokens and cost: {{ summary.tokens_and_cost }}</p>
+{% set t = summary.tokens_and_cost %}<h2>Tokens and cost</h2>
+{% if t is mapping and t.get("total_tokens") %}<table><tr><th>tokens per answer</th><th>p50</th><th>p95</th><th>mean</th><th>total</th></tr>
+{% for key in ("prompt_tokens", "completion_tokens", "total_tokens") %}<tr><td>{{ key }}</td><td>{{ num(t[key].p50) }}</td><td>{{ num(t[key].p95) }}</td><td>{{ num(t[key].mean) }}</td><td>{{ t[key].total }}</td></tr>{% endfor %}</table>
+<p>{{ t.answers_with_usage }} of {{ t.responses }} answers used the LLM{% if t.get("estimated") %} ({{ t.estimated }} counted here with tiktoken cl100k_base: the server reported no usage){% endif %}.
+Cost: {% if t.get("cost_usd") %}${{ "%.4f"|format(t.cost_usd.total) }} in all, ${{ "%.6f"|format(t.cost_usd.per_answer) }} per answer{% else %}{{ t.note }}{% endif %}.</p>
+{% else %}<p class="muted">{{ t.note if t is mapping else t }}</p>{% endif %}
 <h2>By tag</h2>
 {% for key, groups in summary.by_tag.items() %}<h3>{{ key }}</h3><table><tr><th>{{ key }}</th>{% for m in tag_metrics %}<th>{{ m }}</th>{% endfor %}</tr>
 {% for value, metrics in groups.items() %}<tr><td>{{ value }}</td>{% for m in tag_metrics %}<td>{{ cell(metrics[m]) }}</td>{% endfor %}</tr>{% endfor %}</table>
@@ -79,7 +84,9 @@ Values: mean [bootstrap 95% CI] (scored/total).
 {% endfor %}| correct-refusal rate | {{ md(summary.refusals.correct_refusal_rate) }} |
 | false-refusal rate | {{ md(summary.refusals.false_refusal_rate) }} |
 {% for stage, p in summary.latency_ms.items() %}| latency {{ stage }} p50 / p95 ms | {{ num(p.p50) }} / {{ num(p.p95) }} |
-{% endfor %}
+{% endfor %}{% set t = summary.tokens_and_cost %}{% if t is mapping and t.get("total_tokens") %}| tokens per answer p50 / p95 | {{ num(t.total_tokens.p50) }} / {{ num(t.total_tokens.p95) }} ({{ t.answers_with_usage }}/{{ t.responses }} used the LLM{% if t.get("estimated") %}; {{ t.estimated }} estimated{% endif %}) |
+| cost | {% if t.get("cost_usd") %}${{ "%.4f"|format(t.cost_usd.total) }} total, ${{ "%.6f"|format(t.cost_usd.per_answer) }} per answer{% else %}{{ t.note }}{% endif %} |
+{% endif %}
 Support judge agreement with hand labels: {% if summary.judge_agreement.available %}{{ fmt(summary.judge_agreement.agreement) }} of {{ summary.judge_agreement.n }}{% else %}n/a{% endif %}.
 
 ![Hit@k](plots/hit_curve.png)

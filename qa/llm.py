@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -18,6 +19,51 @@ if TYPE_CHECKING:
 KEY_ENV_VARS = "NEWSQA_LLM_API_KEY or OPENAI_API_KEY"
 LLAMACPP_INSTALL = "pip install -e '.[llamacpp]'"
 GEMMA_STOP = "<end_of_turn>"
+# ask OpenAI-protocol servers for a final usage chunk on streams (LlamaIndex drops it when not streaming)
+STREAM_USAGE = {"stream_options": {"include_usage": True}}
+
+
+@dataclass
+class TokenUsage:
+    """Tokens one answer cost, added up over its LLM calls; priced when the settings carry prices.
+
+    `estimated` is true when some call's server reported no usage and the count was made here
+    (tiktoken's cl100k_base for OpenAI-protocol servers)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, prompt: int, completion: int, *, estimated: bool = False) -> None:
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.calls += 1
+        self.estimated = self.estimated or estimated
+
+    def cost_usd(self, settings: Settings) -> float | None:
+        """Price from NEWSQA_LLM_PRICE_PROMPT / _COMPLETION (USD per million tokens); None unpriced."""
+        if settings.llm_price_prompt is None or settings.llm_price_completion is None:
+            return None
+        return (
+            self.prompt_tokens * settings.llm_price_prompt
+            + self.completion_tokens * settings.llm_price_completion
+        ) / 1_000_000
+
+    def as_dict(self, settings: Settings | None = None) -> dict[str, object]:
+        cost = self.cost_usd(settings) if settings is not None else None
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "calls": self.calls,
+            "estimated": self.estimated,
+            "cost_usd": None if cost is None else round(cost, 8),
+        }
 
 
 class LLMError(RuntimeError):
@@ -77,6 +123,7 @@ def _build_openai(settings: Settings) -> LLM:
             max_tokens=settings.llm_max_tokens,
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
+            additional_kwargs=STREAM_USAGE,
         )
     except ValueError as exc:  # e.g. a model only served by the Responses API
         raise LLMConfigError(f"llm_model={settings.llm_model!r}: {exc}") from None
@@ -100,6 +147,7 @@ def _build_openai_compatible(settings: Settings) -> LLM:
         max_tokens=settings.llm_max_tokens,
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
+        additional_kwargs=STREAM_USAGE,
     )
 
 
@@ -157,24 +205,82 @@ def gemma_completion_to_prompt(completion: str, system_prompt: str | None = None
     return gemma_messages_to_prompt(messages)
 
 
-def chat(llm: LLM, messages: Sequence[ChatMessage]) -> str:
-    """Send messages and return the whole reply text."""
+def chat(llm: LLM, messages: Sequence[ChatMessage], usage: TokenUsage | None = None) -> str:
+    """Send messages and return the whole reply text; its tokens are added to `usage`."""
     try:
-        return llm.chat(list(messages)).message.content or ""
+        response = llm.chat(list(messages))
     except Exception as exc:
         _raise_translated(llm, exc)
         raise
+    reply = response.message.content or ""
+    if usage is not None:
+        _count(llm, messages, reply, response.additional_kwargs or _raw_usage(response.raw), usage)
+    return reply
 
 
-def chat_stream(llm: LLM, messages: Sequence[ChatMessage]) -> Iterator[str]:
-    """Send messages and yield the reply as text deltas."""
+def chat_stream(
+    llm: LLM, messages: Sequence[ChatMessage], usage: TokenUsage | None = None
+) -> Iterator[str]:
+    """Send messages and yield the reply as text deltas; its tokens are added to `usage` at the end."""
+    reported: dict[str, object] = {}
+    parts: list[str] = []
     try:
         for response in llm.stream_chat(list(messages)):
+            if response.additional_kwargs.get("prompt_tokens") is not None:
+                reported = dict(response.additional_kwargs)
             if response.delta:
+                parts.append(response.delta)
                 yield response.delta
     except Exception as exc:
         _raise_translated(llm, exc)
         raise
+    if usage is not None:
+        _count(llm, messages, "".join(parts), reported, usage)
+
+
+def _raw_usage(raw: object) -> dict[str, object]:
+    """llama-cpp-python's completion dict carries OpenAI-style usage."""
+    found = raw.get("usage") if isinstance(raw, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def _count(
+    llm: LLM,
+    messages: Sequence[ChatMessage],
+    reply: str,
+    reported: dict[str, object],
+    usage: TokenUsage,
+) -> None:
+    """The server's own count when it gave one; else the model's tokenizer (llama.cpp), else
+    tiktoken's cl100k_base as an estimate."""
+    prompt, completion = reported.get("prompt_tokens"), reported.get("completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        usage.add(prompt, completion)
+        return
+    tokenize = _local_tokenizer(llm)
+    if tokenize is not None:
+        prompt_text = gemma_messages_to_prompt(messages)
+        usage.add(len(tokenize(prompt_text)), len(tokenize(reply)))
+        return
+    encoding = _cl100k()
+    prompt_count = sum(len(encoding.encode(m.content or "")) + 4 for m in messages)
+    usage.add(prompt_count, len(encoding.encode(reply)), estimated=True)
+
+
+def _local_tokenizer(llm: LLM) -> Callable[[str], list[int]] | None:
+    model = getattr(llm, "_model", None)  # LlamaCPP keeps its llama_cpp.Llama here
+    if model is None or not hasattr(model, "tokenize"):
+        return None
+    return lambda text: model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+
+def _cl100k() -> Any:
+    import tiktoken
+
+    from qa.offline import prepare_offline_runtime
+
+    prepare_offline_runtime()
+    return tiktoken.get_encoding("cl100k_base")
 
 
 def safe_url(url: str) -> str:

@@ -79,6 +79,7 @@ class OpenAIServer:
 
     def __init__(self, model: str = "scripted") -> None:
         self.model = model
+        self.report_usage = True  # False: like servers that send no `usage` at all
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: deque[Reply] = deque()
@@ -201,7 +202,7 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                         "finish_reason": "stop",
                     }
                 ],
-                "usage": _usage(body, text),
+                **({"usage": _usage(body, text)} if server.report_usage else {}),
             }
 
         def _chunk(self, body: dict[str, Any], delta: dict[str, Any], finish: str | None) -> bytes:
@@ -230,7 +231,7 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self._write_chunk(self._chunk(body, {}, "stop"))
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if server.report_usage and (body.get("stream_options") or {}).get("include_usage"):
                 usage = {"choices": [], "usage": _usage(body, "".join(deltas))}
                 self._write_chunk(f"data: {json.dumps(usage)}\n\n".encode())
             self._write_chunk(b"data: [DONE]\n\n")

@@ -90,3 +90,21 @@ def test_llamacpp_chat_stream_yields_text_deltas(llamacpp_llm) -> None:  # type:
     deltas = list(chat_stream(llamacpp_llm, MESSAGES))
     assert len(deltas) > 1
     assert "".join(deltas).strip()
+
+
+def test_llamacpp_usage_is_counted_with_the_models_own_tokenizer(llamacpp_llm) -> None:  # type: ignore[no-untyped-def]
+    from qa.llm import TokenUsage
+
+    prompt = gemma_messages_to_prompt(MESSAGES).encode()
+    expected_prompt = len(llamacpp_llm._model.tokenize(prompt, add_bos=False, special=True))
+    streamed = TokenUsage()
+    reply = "".join(chat_stream(llamacpp_llm, MESSAGES, streamed))
+    assert streamed.estimated is False and streamed.calls == 1
+    assert streamed.prompt_tokens == expected_prompt
+    assert 0 < streamed.completion_tokens <= 32 + 1
+    assert reply.strip()
+    whole = TokenUsage()
+    chat(llamacpp_llm, MESSAGES, whole)  # llama.cpp reports usage itself here
+    assert whole.estimated is False
+    assert abs(whole.prompt_tokens - expected_prompt) <= 1  # llama.cpp counts the BOS token
+    assert 0 < whole.completion_tokens <= 32
