@@ -259,7 +259,8 @@ def _count(
         return
     tokenize = _local_tokenizer(llm)
     if tokenize is not None:
-        prompt_text = gemma_messages_to_prompt(messages)
+        render = llm.messages_to_prompt or gemma_messages_to_prompt  # what the model was given
+        prompt_text = render(messages)
         usage.add(len(tokenize(prompt_text)), len(tokenize(reply)))
         return
     encoding = _cl100k()
