@@ -16,6 +16,13 @@ _RECENT = re.compile(
     re.I,
 )
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_NAMES_CASED = "|".join(
+    sorted(
+        {n for n in (*calendar.month_name, *calendar.month_abbr, "Sept") if n},
+        key=len,
+        reverse=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ def parse_date_range(question: str, reference: date) -> DateRange | None:
     q = question.lower()
     if match := re.search(rf"\b(?:in|during|of)\s+({_MONTH_NAMES})\.?\s+((?:19|20)\d\d)\b", q):
         return _month_range(int(match.group(2)), MONTHS[match.group(1)])
+    if match := re.search(rf"\b(?:in|during|of)\s+({_MONTH_NAMES_CASED})\b(?!\.?\s+\d)", question):
+        month = MONTHS[match.group(1).lower()]  # a capitalised month without a year: the last one
+        return _month_range(reference.year - (month > reference.month), month)
     if match := re.search(r"\bsince\s+((?:19|20)\d\d)\b", q):
         return DateRange(date(int(match.group(1)), 1, 1), None)
     if match := re.search(r"\bbefore\s+((?:19|20)\d\d)\b", q):

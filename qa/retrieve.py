@@ -85,14 +85,21 @@ class RetrievalFilters:
             keep &= np.isin(index.sources, list(self.sources))
         return keep
 
-    def narrowed(self, intent: QueryIntent) -> RetrievalFilters:
-        """These filters, further limited by what the question itself says (dates, outlets)."""
+    def narrowed(self, intent: QueryIntent, *, period_open_end: bool = True) -> RetrievalFilters:
+        """These filters, further limited by what the question itself says (dates, outlets).
+
+        With `period_open_end`, a period with a start ("in 2020", "last year") only sets the
+        earliest publication date; a range with no start ("before 2023") still sets the latest.
+        """
         narrowed = self
-        if intent.dates and intent.dates.end:
-            end = end_of_day(intent.dates.end)
+        dates = intent.dates
+        if dates and dates.start and period_open_end:
+            dates = replace(dates, end=None)
+        if dates and dates.end:
+            end = end_of_day(dates.end)
             narrowed = replace(narrowed, as_of=min(end, narrowed.as_of) if narrowed.as_of else end)
-        if intent.dates and intent.dates.start:
-            start = start_of_day(intent.dates.start)
+        if dates and dates.start:
+            start = start_of_day(dates.start)
             current = narrowed.published_from
             narrowed = replace(narrowed, published_from=max(start, current) if current else start)
         if intent.outlets and not narrowed.sources:
@@ -126,6 +133,9 @@ class RetrievalConfig:
     # +2.7 points Hit@1 without dates on the tuning sample, -3.7 on the held-out one)
     prf_docs: int = 3
     prf_weight: float = 0.3
+    # a period the question names ("in 2020", "last year", "in February") bounds publication
+    # from below only: its news is published in it or after it (follow-ups, statistics, reviews)
+    period_open_end: bool = True
     fetch: int = 0  # fused candidates whose text is read from Chroma; 0 = 2 * top_k + 4
 
     @classmethod
@@ -385,7 +395,7 @@ class NewsRetriever(BaseRetriever):
         if top_n > (config.fetch or 2 * config.top_k + 4):
             self._config = config = replace(config, fetch=top_n)  # rerankers see their top_n
         self._caller_filters = filters
-        self._filters = filters.narrowed(intent)
+        self._filters = filters.narrowed(intent, period_open_end=config.period_open_end)
         self._diversity = DiversityPostprocessor(
             max_per_article=config.max_chunks_per_article, top_k=config.top_k
         )

@@ -23,6 +23,13 @@ REF = date(2023, 9, 14)  # a Thursday
         ("How did prices move since 2021?", DateRange(date(2021, 1, 1), None)),
         ("What was the rate before 2020?", DateRange(None, date(2019, 12, 31))),
         ("Who leads the central bank?", None),
+        # a capitalised month without a year is its latest occurrence up to the reference
+        (
+            "Who scored the record point in February?",
+            DateRange(date(2023, 2, 1), date(2023, 2, 28)),
+        ),
+        ("What was agreed in Oct?", DateRange(date(2022, 10, 1), date(2022, 10, 31))),
+        ("Which team may win in march?", None),  # lower case: a verb and a noun, not months
     ],
 )
 def test_date_expressions_become_publication_ranges(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -40,7 +41,36 @@ def test_as_of_picks_the_edition_of_a_recurring_story_current_at_that_date(loade
 def test_year_in_the_question_filters_by_publication_date(loaded) -> None:
     results = loaded.retrieve("Who won the national cup final in 2024?")
     assert titles(results)[0] == "Lakeside United lose the national cup final"
-    assert all(r.node.metadata["published_at"].startswith("2024") for r in results)
+    assert all(r.node.metadata["published_at"] >= "2024" for r in results)
+
+
+def test_a_named_period_is_reported_in_it_or_after_it(newsqa, tmp_path: Path) -> None:
+    """'last year' bounds publication from below: the figures for a year come out the next one."""
+    records = [
+        {"title": "Valdora counts its births", "published_at": "2024-08-20",
+         "body": "About 41,000 babies were born in Valdora in 2023, the statistics office said on Tuesday. "
+                 "That was 900 fewer than the year before."},
+        {"title": "Valdora maternity ward opens", "published_at": "2023-03-02",
+         "body": "A new maternity ward opened in Valdora, where the hospital expects more births."},
+        {"title": "Valdora birth rate in 2021", "published_at": "2022-06-01",
+         "body": "About 43,500 babies were born in Valdora in 2021, the statistics office said."},
+    ]  # fmt: skip
+    path = tmp_path / "births.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    newsqa.ingest([path])
+    question = "Roughly how many babies were born in Valdora last year?"
+    results = newsqa.retrieve(question, as_of=date(2024, 8, 22), top_k=3)
+    assert titles(results)[0] == "Valdora counts its births"
+    assert all(
+        "2023-01-01" <= r.node.metadata["published_at"][:10] <= "2024-08-22" for r in results
+    )
+    # "before" still bounds from above, and the closed period of the ablation drops the report
+    before = newsqa.retrieve("How many babies were born in Valdora before 2023?", top_k=3)
+    assert titles(before) == ["Valdora birth rate in 2021"]
+    closed = replace(newsqa.retrieval_config(3), period_open_end=False)
+    newsqa.retrieval_config = lambda top_k=None: closed
+    results = newsqa.retrieve(question, as_of=date(2024, 8, 22), top_k=3)
+    assert "Valdora counts its births" not in titles(results)
 
 
 def test_outlet_filter_and_outlet_named_in_the_question(loaded) -> None:
