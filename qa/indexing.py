@@ -23,8 +23,11 @@ from qa.store import ArticleRecord, ArticleWrite, NewsStore, history_of
 from qa.stories import StoryIndex, group_stories, stored_print
 
 log = logging.getLogger(__name__)
-ARTICLES_PER_CHECK = 32  # articles looked up in the store at once
-BATCH_CHUNKS = 64  # chunks embedded per batch: big enough for throughput, small for progress
+# Articles looked up, grouped and written per step, and the chunks per Chroma write. Each
+# step costs one metadata scan of the store and each write a fixed ~50 ms in Chroma besides
+# its per-chunk work, so these are as large as a progress update every ~20 s allows.
+ARTICLES_PER_CHECK = 100
+BATCH_CHUNKS = 320
 HISTORY_LIMIT = 10  # earlier versions kept per article
 HISTORY_FIELDS = ("title", "published_at", "updated_at", "retrieved_at", "url", "source")
 
