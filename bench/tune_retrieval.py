@@ -57,49 +57,62 @@ def main() -> None:
     args = parser.parse_args()
     prepare_offline_runtime()
 
-    from eval.datasets import load_dataset
-    from eval.run import RunConfig, select_questions
-    from qa.pipeline import NewsQA
-    from qa.settings import load_settings
-
-    dataset = load_dataset(DATASET)
-    questions = [
-        q
-        for q in select_questions(
-            dataset,
-            RunConfig(dataset=DATASET, out=Path("unused"), limit=args.limit, sample_seed=args.seed),
-        )
-        if q.gold_articles
-    ]
-    settings = load_settings(home=STORES / args.store, collection="eval", chroma_host=None)
-    qa = NewsQA(settings)
+    qa = open_store(args.store)
+    questions = load_questions(args.seed, args.limit)
     base_config = qa.retrieval_config
     for spec in args.config or ["default:"]:
         name, overrides = parse_config(spec)
-        qa.retrieval_config = lambda top_k=None, o=overrides: replace(base_config(top_k), **o)  # type: ignore[method-assign]
-        hits = {1: 0, 5: 0, 10: 0}
-        rr = 0.0
-        started = time.perf_counter()
-        for q in questions:
-            nodes = qa.retrieve(q.question, as_of=None if args.ignore_dates else q.as_of, top_k=10)
-            articles = [str(n.node.metadata.get("article_id")) for n in nodes]
-            rank = next((i for i, a in enumerate(articles, 1) if a in set(q.gold_articles)), None)
-            if rank:
-                rr += 1 / rank
-                for k in hits:
-                    hits[k] += rank <= k
-        n = len(questions)
+        qa.retrieval_config = lambda top_k=None, o=overrides: replace(base_config(top_k), **o)
         row = {
-            "name": name, "overrides": overrides, "seed": args.seed, "n": n,
+            "name": name, "overrides": overrides, "seed": args.seed,
             "ignore_dates": args.ignore_dates,
-            **{f"hit@{k}": round(v / n, 3) for k, v in hits.items()},
-            "mrr@10": round(rr / n, 3),
-            "ms_per_query": round((time.perf_counter() - started) * 1000 / n, 1),
+            **score_retrieval(qa, questions, args.ignore_dates),
         }  # fmt: skip
         print(json.dumps(row), flush=True)
         if args.out:
             with args.out.open("a", encoding="utf-8") as sink:
                 sink.write(json.dumps(row) + "\n")
+
+
+def open_store(store: str) -> Any:
+    """NewsQA on the harness's cached RealTime QA store."""
+    from qa.pipeline import NewsQA
+    from qa.settings import load_settings
+
+    settings = load_settings(home=STORES / store, collection="eval", chroma_host=None)
+    return NewsQA(settings)
+
+
+def load_questions(seed: int, limit: int) -> list[Any]:
+    """The questions with gold evidence that the harness samples with this seed."""
+    from eval.datasets import load_dataset
+    from eval.run import RunConfig, select_questions
+
+    dataset = load_dataset(DATASET)
+    config = RunConfig(dataset=DATASET, out=Path("unused"), limit=limit, sample_seed=seed)
+    return [q for q in select_questions(dataset, config) if q.gold_articles]
+
+
+def score_retrieval(qa: Any, questions: list[Any], ignore_dates: bool) -> dict[str, Any]:
+    """Hit@1/5/10 and MRR@10 (article-level relevance), and milliseconds per question."""
+    hits = {1: 0, 5: 0, 10: 0}
+    rr = 0.0
+    started = time.perf_counter()
+    for q in questions:
+        nodes = qa.retrieve(q.question, as_of=None if ignore_dates else q.as_of, top_k=10)
+        articles = [str(n.node.metadata.get("article_id")) for n in nodes]
+        rank = next((i for i, a in enumerate(articles, 1) if a in set(q.gold_articles)), None)
+        if rank:
+            rr += 1 / rank
+            for k in hits:
+                hits[k] += rank <= k
+    n = len(questions)
+    return {
+        "n": n,
+        **{f"hit@{k}": round(v / n, 3) for k, v in hits.items()},
+        "mrr@10": round(rr / n, 3),
+        "ms_per_query": round((time.perf_counter() - started) * 1000 / n, 1),
+    }
 
 
 if __name__ == "__main__":
