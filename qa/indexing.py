@@ -25,7 +25,7 @@ from qa.stories import StoryIndex, group_stories, stored_print
 log = logging.getLogger(__name__)
 # Articles looked up, grouped and written per step, and the chunks per Chroma write. Each
 # step costs one metadata scan of the store and each write a fixed ~50 ms in Chroma besides
-# its per-chunk work, so these are as large as a progress update every ~20 s allows.
+# its per-chunk work, so these are as large as a progress update every ~15 s allows.
 ARTICLES_PER_CHECK = 100
 BATCH_CHUNKS = 320
 HISTORY_LIMIT = 10  # earlier versions kept per article
