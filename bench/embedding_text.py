@@ -23,23 +23,23 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from llama_index.core.schema import MetadataMode, TextNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import RESULTS, git_commit, machine
 from bench.tune_retrieval import load_questions, open_store, score_retrieval
 from qa.offline import prepare_offline_runtime
+from qa.store import EMBEDDED_METADATA
 
 BATCH = 64
 
 
 def header(meta: dict[str, Any]) -> str:
     """The lines LlamaIndex puts before the passage today (qa/store.py EMBEDDED_METADATA)."""
-    from qa.store import EMBEDDED_METADATA
-
-    return "\n".join(
-        f"{key}: {meta[key]}" for key in EMBEDDED_METADATA if meta.get(key) not in (None, "")
-    )
+    shown = {key: meta[key] for key in EMBEDDED_METADATA if meta.get(key) not in (None, "")}
+    node = TextNode(text="", metadata=shown, metadata_template="{key}: {value}")
+    return node.get_metadata_str(MetadataMode.EMBED)
 
 
 def slug_words(url: str | None) -> str:

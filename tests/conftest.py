@@ -48,6 +48,20 @@ def settings(isolated_home: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def llm_settings(settings, openai_server):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Settings answering through the scripted OpenAI-protocol server on 127.0.0.1."""
+    return settings.model_copy(
+        update={
+            "answer_backend": "openai-compatible",
+            "llm_base_url": openai_server.base_url,
+            "llm_model": "scripted",
+            "llm_max_retries": 0,
+            "llm_timeout_s": 5,
+        }
+    )
+
+
+@pytest.fixture
 def newsqa(settings, embed_model):  # type: ignore[no-untyped-def]
     from qa.pipeline import NewsQA
 

@@ -10,18 +10,9 @@ from conftest import FIXTURES, SEED
 
 
 @pytest.fixture
-def llm_newsqa(settings, embed_model, openai_server):  # type: ignore[no-untyped-def]
+def llm_newsqa(llm_settings, embed_model):  # type: ignore[no-untyped-def]
     from qa.pipeline import NewsQA
 
-    llm_settings = settings.model_copy(
-        update={
-            "answer_backend": "openai-compatible",
-            "llm_base_url": openai_server.base_url,
-            "llm_model": "scripted",
-            "llm_max_retries": 0,
-            "llm_timeout_s": 5,
-        }
-    )
     qa = NewsQA(llm_settings, embed_model=embed_model)
     report = qa.ingest([SEED, FIXTURES / "articles.jsonl"])
     assert not report.failures

@@ -17,19 +17,6 @@ from qa.llm import TokenUsage, build_llm, chat, chat_stream
 REPLY = "Kim Jong Un plans to visit Russia [1]."
 
 
-@pytest.fixture
-def llm_settings(settings, openai_server):  # type: ignore[no-untyped-def]
-    return settings.model_copy(
-        update={
-            "answer_backend": "openai-compatible",
-            "llm_base_url": openai_server.base_url,
-            "llm_model": "scripted",
-            "llm_max_retries": 0,
-            "llm_timeout_s": 5,
-        }
-    )
-
-
 def _messages() -> list[ChatMessage]:
     return [
         ChatMessage(role=MessageRole.SYSTEM, content="Answer from the sources."),

@@ -25,7 +25,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
@@ -170,13 +170,10 @@ class Fetcher:
             )
 
     def _read_robots(self, site: str) -> RobotFileParser | str:
-        reader = Fetcher(
+        reader = replace(
+            self,
             timeout_s=min(self.timeout_s, ROBOTS_TIMEOUT_S),
             max_bytes=ROBOTS_MAX_BYTES,
-            max_redirects=self.max_redirects,
-            allow_private=self.allow_private,
-            user_agent=self.user_agent,
-            address_allowed=self.address_allowed,
             respect_robots=False,
         )
         rules = RobotFileParser(site + "/robots.txt")
