@@ -87,7 +87,10 @@ def fuzz_question(data: bytes) -> None:
     from datetime import date
 
     read_question(
-        _text(data)[:2000], reference=date(2023, 9, 5), known_outlets=["CNN", "The Hindu"]
+        _text(data)[:2000],
+        reference=date(2023, 9, 5),
+        known_outlets=["CNN", "The Hindu"],
+        known_sections=["Sports", "World (Asia)"],
     )
 
 

@@ -62,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="Print one JSON object.")
     ask.add_argument("--as-of", type=_date, help="Answer from what was published by this date.")
+    ask.add_argument("--since", type=_date, help="Only articles published on or after this date.")
     ask.add_argument("--source", action="append", default=[], help="Only this outlet (repeatable).")
+    ask.add_argument(
+        "--section", action="append", default=[], help="Only this section (repeatable)."
+    )
     ask.add_argument("--top-k", type=int, help="Passages to retrieve.")
     ask.add_argument("--backend", choices=["extractive", "openai", "openai-compatible", "llamacpp"])
 
@@ -122,7 +126,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     overrides = {"answer_backend": args.backend} if args.backend else {}
     qa = _open(args, **overrides)
     stream = qa.ask_stream(
-        args.question, as_of=args.as_of, sources=tuple(args.source), top_k=args.top_k
+        args.question,
+        as_of=args.as_of,
+        since=args.since,
+        sources=tuple(args.source),
+        sections=tuple(args.section),
+        top_k=args.top_k,
     )
     if args.json:
         answer = stream.result()

@@ -60,6 +60,8 @@ def _filters_line(filters: Mapping[str, Any]) -> str:
         parts.append(f"as of {filters['as_of']}")
     if filters.get("sources"):
         parts.append("outlets: " + ", ".join(_inert(str(s)) for s in filters["sources"]))
+    if filters.get("sections"):
+        parts.append("sections: " + ", ".join(_inert(str(s)) for s in filters["sections"]))
     if filters.get("top_k"):
         parts.append(f"{filters['top_k']} sources")
     return " · ".join(parts)

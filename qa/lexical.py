@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 GENERATION_KEY = "newsqa_generation"
 PAGE_SIZE = 5000
-FORMAT_VERSION = 2  # 2: the chunks' unit embedding vectors are kept beside BM25
+FORMAT_VERSION = 3  # 2: the chunks' unit embedding vectors are kept beside BM25; 3: sections
+# (an index saved in an older format is not loaded: it is rebuilt from the collection)
 
 
 @lru_cache(maxsize=1)
@@ -73,11 +74,18 @@ class LexicalIndex:
     # each chunk's unit embedding, row for row: fusion scores every candidate's cosine in
     # memory instead of asking Chroma for the vectors (see qa/retrieve.py)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    # section per chunk ('' where the article has none), row for row (object array)
+    section_names: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
     @cached_property
     def outlets(self) -> list[str]:
         """The distinct outlets in the collection."""
         return sorted({str(s) for s in self.sources if s})
+
+    @cached_property
+    def sections(self) -> list[str]:
+        """The distinct sections in the collection."""
+        return sorted({str(s) for s in self.section_names if s})
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for the query; 0 where the mask is False."""
@@ -130,6 +138,7 @@ def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
     texts: list[str] = []
     published: list[int] = []
     sources: list[str] = []
+    sections: list[str] = []
     vectors: list[np.ndarray] = []
     offset = 0
     while True:
@@ -150,6 +159,7 @@ def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
             )
             published.append(int(metadata.get("published_ts", -1)))
             sources.append(str(metadata.get("source", "")))
+            sections.append(str(metadata.get("section", "")))
         if len(page["ids"]) < PAGE_SIZE:
             break
         offset += PAGE_SIZE
@@ -166,6 +176,7 @@ def build_lexical_index(collection: Any, generation: str) -> LexicalIndex:
         np.array(sources, dtype=object),
         bm25,
         matrix,
+        np.array(sections, dtype=object),
     )
 
 
@@ -183,6 +194,7 @@ def save_lexical_index(index: LexicalIndex, directory: Path) -> None:
         "generation": index.generation,
         "chunk_ids": index.chunk_ids,
         "sources": list(index.sources),
+        "sections": list(index.section_names),
     }
     (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     shutil.rmtree(directory, ignore_errors=True)
@@ -200,7 +212,9 @@ def load_lexical_index(directory: Path) -> LexicalIndex | None:
         bm25 = bm25s.BM25.load(str(directory / "bm25")) if meta["chunk_ids"] else bm25s.BM25()
         published = np.load(directory / "published_ts.npy")
         vectors = np.load(directory / "vectors.npy")
-        if len(vectors) != len(meta["chunk_ids"]):
+        if len(vectors) != len(meta["chunk_ids"]) or len(meta["sections"]) != len(
+            meta["chunk_ids"]
+        ):
             return None
         return LexicalIndex(
             meta["generation"],
@@ -209,6 +223,7 @@ def load_lexical_index(directory: Path) -> LexicalIndex | None:
             np.array(meta["sources"], dtype=object),
             bm25,
             vectors,
+            np.array(meta["sections"], dtype=object),
         )
     except (OSError, ValueError, KeyError) as error:
         log.info("lexical index at %s not usable (%s); rebuilding", directory, error)

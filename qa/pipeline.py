@@ -37,6 +37,16 @@ Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
 UNDATED_RECENCY_PRIOR = 0.5  # see NewsQA._retrieval_offset
 
 
+def stored_names(wanted: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
+    """The stored names (outlets, sections) that those asked for match in any case; a name
+    matching none is kept as asked, so that it filters everything out rather than nothing."""
+    names: list[str] = []
+    for name in wanted:
+        matches = [k for k in known if k.casefold() == name.casefold()] or [name]
+        names.extend(m for m in matches if m not in names)
+    return tuple(names)
+
+
 class NewsQA:
     """One collection of news articles: ingest into it, ask questions of it."""
 
@@ -119,20 +129,28 @@ class NewsQA:
         as_of: date | None = None,
         since: date | None = None,
         sources: tuple[str, ...] = (),
+        sections: tuple[str, ...] = (),
         top_k: int | None = None,
     ) -> list[NodeWithScore]:
-        """The passages a question is answered from: at most top_k, within the date and outlet filters."""
+        """The passages a question is answered from: at most top_k, within the date, outlet and
+        section filters (outlets and sections match the stored names in any case)."""
+        # the snapshot is read in dense mode too: it knows the names the question may use
+        # (loaded from disk, or rebuilt once after the collection changes)
+        index = self.lexical.current()
         filters = RetrievalFilters(
             as_of=end_of_day(as_of) if as_of else None,
             published_from=start_of_day(since) if since else None,
-            sources=tuple(sources),
+            sources=stored_names(sources, index.outlets),
+            sections=stored_names(sections, index.sections),
         )
         config = self.retrieval_config(top_k)
         reference = as_of or datetime.now(UTC).date()
-        known_outlets = (
-            sorted(set(self.lexical.current().sources)) if config.mode != "dense" else []
+        intent = read_question(
+            question,
+            reference=reference,
+            known_outlets=index.outlets,
+            known_sections=index.sections,
         )
-        intent = read_question(question, reference=reference, known_outlets=known_outlets)
         from qa.rerank import build_postprocessors
 
         rerankers, finishers = build_postprocessors(self.settings, self.store, lambda: self.llm)
@@ -157,12 +175,19 @@ class NewsQA:
         as_of: date | None = None,
         since: date | None = None,
         sources: tuple[str, ...] = (),
+        sections: tuple[str, ...] = (),
         top_k: int | None = None,
         history: Sequence[Turn] = (),
     ) -> Answer:
         """Answer a question from the collection, with citations."""
         return self.ask_stream(
-            question, as_of=as_of, since=since, sources=sources, top_k=top_k, history=history
+            question,
+            as_of=as_of,
+            since=since,
+            sources=sources,
+            sections=sections,
+            top_k=top_k,
+            history=history,
         ).result()
 
     def ask_stream(
@@ -172,6 +197,7 @@ class NewsQA:
         as_of: date | None = None,
         since: date | None = None,
         sources: tuple[str, ...] = (),
+        sections: tuple[str, ...] = (),
         top_k: int | None = None,
         history: Sequence[Turn] = (),
     ) -> StreamingAnswer:
@@ -182,7 +208,9 @@ class NewsQA:
             llm = self.llm if self.backend != "extractive" else None
             question = standalone_question(question, history, llm)
         rewritten = time.perf_counter()
-        nodes = self.retrieve(question, as_of=as_of, since=since, sources=sources, top_k=top_k)
+        nodes = self.retrieve(
+            question, as_of=as_of, since=since, sources=sources, sections=sections, top_k=top_k
+        )
         retrieved = time.perf_counter()
 
         def stamp(answer: Answer) -> Answer:

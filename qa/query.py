@@ -1,9 +1,10 @@
-"""Reading a question: the dates, outlets and parts it names, and whether it asks about now."""
+"""Reading a question: the dates, outlets, sections and parts it names, and whether it asks about now."""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -33,11 +34,12 @@ class DateRange:
 
 @dataclass(frozen=True)
 class QueryIntent:
-    """What a question says beyond its words: a date range, outlets, a wish for the newest news."""
+    """What a question says beyond its words: a date range, outlets, sections, a wish for the newest news."""
 
     text: str
     dates: DateRange | None = None
     outlets: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
     wants_recent: bool = False
     parts: tuple[str, ...] = field(default_factory=tuple)  # sub-questions of a multi-part question
 
@@ -83,14 +85,31 @@ def parse_date_range(question: str, reference: date) -> DateRange | None:
     return None
 
 
-def find_outlets(question: str, known_outlets: list[str]) -> tuple[str, ...]:
-    """Outlets the question names as its source ('according to CNN', 'CNN reported')."""
+def find_outlets(question: str, known_outlets: Sequence[str]) -> tuple[str, ...]:
+    """Outlets the question names as its source ('according to CNN', 'CNN reported',
+    'what did CNN report')."""
     found = []
     for outlet in sorted({o for o in known_outlets if o}, key=len, reverse=True):
         name = re.escape(outlet)
-        pattern = rf"(?:according to|reported by|in|from|per)\s+(?:the\s+)?{name}\b|\b{name}\s+(?:reported|reports|said|says|wrote|writes)\b"
+        pattern = (
+            rf"(?:according to|reported by|in|from|per)\s+(?:the\s+)?{name}\b"
+            rf"|\b{name}\s+(?:reported|reports|said|says|wrote|writes)\b"
+            # the bare verb only after did/does: 'the CNN report' names a report, not a source
+            rf"|\b(?:did|does)\s+(?:the\s+)?{name}\s+(?:report|say|write)\b"
+        )
         if re.search(pattern, question, re.I) and outlet not in found:
             found.append(outlet)
+    return tuple(found)
+
+
+def find_sections(question: str, known_sections: Sequence[str]) -> tuple[str, ...]:
+    """Sections the question names as such ('in the Sports section'), among the known ones;
+    a bare 'sports news' is not taken: too many questions use such words as their topic."""
+    found = []
+    for section in sorted({s for s in known_sections if s}, key=len, reverse=True):
+        pattern = rf"\b(?:in|from)\s+the\s+{re.escape(section)}\s+(?:section|pages)\b"
+        if re.search(pattern, question, re.I) and section not in found:
+            found.append(section)
     return tuple(found)
 
 
@@ -126,12 +145,19 @@ def split_parts(question: str) -> tuple[str, ...]:
     return ()
 
 
-def read_question(question: str, *, reference: date, known_outlets: list[str]) -> QueryIntent:
+def read_question(
+    question: str,
+    *,
+    reference: date,
+    known_outlets: Sequence[str],
+    known_sections: Sequence[str] = (),
+) -> QueryIntent:
     """Everything retrieval can use from the question's wording."""
     return QueryIntent(
         text=question,
         dates=parse_date_range(question, reference),
         outlets=find_outlets(question, known_outlets),
+        sections=find_sections(question, known_sections),
         wants_recent=bool(_RECENT.search(question)),
         parts=split_parts(question),
     )

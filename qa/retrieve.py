@@ -9,7 +9,7 @@ With pseudo-relevance feedback on (`prf_terms`), BM25 is scored again with the q
 terms typical of the first `prf_docs` fused hits (weight `prf_weight`), and the fusion is redone.
 
 The hybrid path scores in memory over the lexical index's snapshot of the collection (BM25, unit
-vectors, dates, outlets; rebuilt when the collection changes, see qa/lexical.py), filtered by the
+vectors, dates, outlets, sections; rebuilt when the collection changes, see qa/lexical.py), filtered by the
 same mask that mirrors the Chroma `where` filters, and reads only the best candidates' texts and
 metadata from Chroma. A Chroma query with a `where` filter cost 150-300 ms here at 5k chunks.
 The dense-only mode keeps LlamaIndex's VectorIndexRetriever with the filters executed by Chroma.
@@ -47,6 +47,8 @@ class RetrievalFilters:
     as_of: datetime | None = None  # nothing published after this moment
     published_from: datetime | None = None
     sources: tuple[str, ...] = field(default_factory=tuple)
+    # exact stored names: NewsQA.retrieve maps what a user typed to them (case-insensitively)
+    sections: tuple[str, ...] = field(default_factory=tuple)
 
     def to_metadata_filters(self) -> MetadataFilters | None:
         filters: list[MetadataFilter | MetadataFilters] = []
@@ -72,6 +74,10 @@ class RetrievalFilters:
             filters.append(
                 MetadataFilter(key="source", value=list(self.sources), operator=FilterOperator.IN)
             )
+        if self.sections:
+            filters.append(
+                MetadataFilter(key="section", value=list(self.sections), operator=FilterOperator.IN)
+            )
         return MetadataFilters(filters=filters) if filters else None
 
     def mask(self, index: LexicalIndex) -> np.ndarray:
@@ -83,10 +89,12 @@ class RetrievalFilters:
             keep &= index.published_ts >= int(self.published_from.timestamp())
         if self.sources:
             keep &= np.isin(index.sources, list(self.sources))
+        if self.sections:
+            keep &= np.isin(index.section_names, list(self.sections))
         return keep
 
     def narrowed(self, intent: QueryIntent, *, period_open_end: bool = True) -> RetrievalFilters:
-        """These filters, further limited by what the question itself says (dates, outlets).
+        """These filters, further limited by what the question itself says (dates, outlets, sections).
 
         With `period_open_end`, a period with a start ("in 2020", "last year") only sets the
         earliest publication date; a range with no start ("before 2023") still sets the latest.
@@ -104,6 +112,8 @@ class RetrievalFilters:
             narrowed = replace(narrowed, published_from=max(start, current) if current else start)
         if intent.outlets and not narrowed.sources:
             narrowed = replace(narrowed, sources=intent.outlets)
+        if intent.sections and not narrowed.sections:
+            narrowed = replace(narrowed, sections=intent.sections)
         return narrowed
 
 

@@ -61,6 +61,7 @@ class ArticleRecord:
     content_hash: str
     updated_at: str | None = None
     retrieved_at: str | None = None
+    section: str | None = None
     story_id: str = ""
     story_outlets: tuple[str, ...] = ()
     history: tuple[dict[str, Any], ...] = ()
@@ -79,6 +80,7 @@ class ArticleRecord:
             "id": self.id,
             "title": self.title,
             "source": self.source,
+            "section": self.section,
             "published_at": self.published_at,
             "updated_at": self.updated_at,
             "retrieved_at": self.retrieved_at,
@@ -520,6 +522,7 @@ def _record(article_id: str, chunks: int, versions: dict[str, dict[str, Any]]) -
         content_hash=latest_hash if single else "",
         updated_at=str(meta.get("updated_at") or "") or None,
         retrieved_at=str(meta.get("retrieved_at") or "") or None,
+        section=str(meta.get("section") or "") or None,
         story_id=str(meta.get("story_id") or article_id),
         story_outlets=tuple(
             o for o in str(meta.get("story_outlets") or "").split(OUTLET_SEPARATOR) if o

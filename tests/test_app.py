@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from app_testkit import APP, build_corpus, copy_corpus
+from conftest import FIXTURES
 from streamlit.testing.v1 import AppTest
 
 TRAM = "How much will the airport tram line cost?"
@@ -151,6 +152,27 @@ def test_outlet_filter_keeps_only_the_chosen_outlets(app) -> None:
     record = ask(app, TRAM)
     assert record["sources"] and {s["source"] for s in record["sources"]} == {"Valdora Times"}
     assert record["filters"]["sources"] == ["Valdora Times"]
+
+
+def test_section_filter_is_offered_only_when_the_collection_has_sections(app) -> None:
+    assert "outlets" in [m.key for m in app.multiselect]
+    assert "sections" not in [m.key for m in app.multiselect]
+
+
+def test_section_filter_keeps_only_the_chosen_sections(isolated_home, embed_model) -> None:
+    from qa.pipeline import NewsQA
+    from qa.settings import Settings
+
+    build_corpus(isolated_home, embed_model, [FIXTURES / "sections.jsonl"])
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert at.multiselect(key="sections").options == ["Business", "Politics", "Sports"]
+    at.multiselect(key="sections").select("Sports").run()
+    record = ask(at, "What happened at the Kessel Park stadium?")
+    qa = NewsQA(Settings(home=isolated_home), embed_model=embed_model)
+    section = {r.id: r.section for r in qa.articles()}
+    assert record["sources"] and {section[s["article_id"]] for s in record["sources"]} == {"Sports"}
+    assert record["filters"]["sections"] == ["Sports"]
 
 
 def test_as_of_date_leaves_out_later_articles(app) -> None:

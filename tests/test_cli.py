@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, ROOT
 
 
@@ -99,3 +100,47 @@ def test_ask_streams_the_reply_and_tags_each_sentence_as_soon_as_it_is_verified(
     assert "first year [1]. ⟨unsupported⟩ Mayor Elena Ruiz" in streamed
     assert "18 minutes [1]. ⟨verified [1]⟩" in streamed
     assert "9 million passengers in its first year." in verified  # shown without a citation
+
+
+STADIUM = "What happened at the Kessel Park stadium?"
+
+
+@pytest.fixture(scope="module")
+def stadium_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the stadium articles (several outlets, sections and dates) and the others."""
+    home = tmp_path_factory.mktemp("cli-filters") / "home"
+    inputs = [str(FIXTURES / "sections.jsonl"), str(FIXTURES / "articles.jsonl")]
+    ingested = newsqa("ingest", "--quiet", *inputs, home=home)
+    assert ingested.returncode == 0, ingested.stderr
+    return home
+
+
+def cited(home: Path, *flags: str) -> list[dict]:
+    asked = newsqa("ask", STADIUM, "--json", *flags, home=home)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert not answer["refused"] and answer["citations"], answer
+    return answer["citations"]
+
+
+def test_ask_as_of_cites_nothing_published_after_the_date(stadium_home: Path) -> None:
+    citations = cited(stadium_home, "--as-of", "2023-07-01")
+    assert all(c["published_at"][:10] <= "2023-07-01" for c in citations)
+
+
+def test_ask_since_cites_nothing_published_before_the_date(stadium_home: Path) -> None:
+    citations = cited(stadium_home, "--since", "2024-01-01")
+    assert all(c["published_at"][:10] >= "2024-01-01" for c in citations)
+
+
+def test_ask_source_cites_only_that_outlet_named_in_any_case(stadium_home: Path) -> None:
+    citations = cited(stadium_home, "--source", "riverton gazette")
+    assert {c["source"] for c in citations} == {"Riverton Gazette"}
+
+
+def test_ask_section_cites_only_those_sections(stadium_home: Path) -> None:
+    listed = newsqa("articles", "--json", home=stadium_home)
+    section = {a["id"]: a["section"] for a in json.loads(listed.stdout)}
+    citations = cited(stadium_home, "--section", "sports", "--section", "Politics")
+    assert {section[c["article_id"]] for c in citations} <= {"Sports", "Politics"}
+    assert "Sports" in {section[c["article_id"]] for c in citations}

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from qa.query import DateRange, find_outlets, parse_date_range, read_question, split_parts
+from qa.query import (
+    DateRange,
+    find_outlets,
+    find_sections,
+    parse_date_range,
+    read_question,
+    split_parts,
+)
 
 REF = date(2023, 9, 14)  # a Thursday
 
@@ -43,6 +50,20 @@ def test_outlet_named_as_source_is_found_only_among_known_outlets() -> None:
     assert find_outlets("According to The Verge, what did Apple launch?", known) == ("The Verge",)
     assert find_outlets("What has CNN reported about the storm?", known) == ("CNN",)
     assert find_outlets("What did the BBC say?", known) == ()
+    assert find_outlets("What did CNN report yesterday?", known) == ("CNN",)
+    assert find_outlets("What does The Verge say about the phone?", known) == ("The Verge",)
+    # the noun, or the verb without did/does, names a topic, not the source
+    assert find_outlets("Why was the CNN report on the storm criticised?", known) == ()
+    assert find_outlets("Did the CNN reporting change?", known) == ()
+
+
+def test_section_is_found_only_when_named_as_a_section() -> None:
+    known = ["Sports", "Business"]
+    assert find_sections("What was in the sports section about the final?", known) == ("Sports",)
+    assert find_sections("What did the Business pages say?", known) == ()
+    assert find_sections("What ran in the business pages this week?", known) == ("Business",)
+    assert find_sections("Which sports news mattered most?", known) == ()
+    assert find_sections("What was in the culture section?", known) == ()
 
 
 def test_recency_words_mark_the_question_as_about_now() -> None:

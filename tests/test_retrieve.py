@@ -1,4 +1,5 @@
-"""Retrieval behaviour on a real Chroma with the real model: time, outlets, diversity, BM25 sync."""
+"""Retrieval behaviour on a real Chroma with the real model: time, outlets, sections, diversity,
+BM25 sync."""
 
 from __future__ import annotations
 
@@ -78,6 +79,56 @@ def test_outlet_filter_and_outlet_named_in_the_question(loaded) -> None:
     assert results and {r.node.metadata["source"] for r in results} == {"Valdora Times"}
     named = loaded.retrieve("What has Tech Daily reported about robots?")
     assert {r.node.metadata["source"] for r in named} == {"Tech Daily"}
+
+
+def test_outlet_named_in_the_question_filters_in_dense_mode_too(loaded) -> None:
+    loaded.settings = loaded.settings.model_copy(update={"retriever": "dense"})
+    named = loaded.retrieve("What did Tech Daily report about robots?")
+    assert named and {r.node.metadata["source"] for r in named} == {"Tech Daily"}
+
+
+STADIUM = "What happened at the Kessel Park stadium?"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_section_filter_keeps_only_the_chosen_sections(settings, embed_model, mode: str) -> None:
+    from qa.pipeline import NewsQA
+
+    qa = NewsQA(settings.model_copy(update={"retriever": mode}), embed_model=embed_model)
+    qa.ingest([FIXTURES / "sections.jsonl", FIXTURES / "articles.jsonl"])
+    everything = qa.retrieve(STADIUM, top_k=10)
+    assert {r.node.metadata["section"] for r in everything} >= {"Sports", "Business", ""}
+    # any case: the names are matched to the stored ones
+    sports = qa.retrieve(STADIUM, sections=("sports",), top_k=10)
+    assert len(sports) == 2 and {r.node.metadata["section"] for r in sports} == {"Sports"}
+    two = qa.retrieve(STADIUM, sections=("Business", "Politics"), top_k=10)
+    assert {r.node.metadata["title"] for r in two} == {
+        "Stadium builder Kestrel reports record profit",
+        "Council questions stadium subsidy",
+    }
+    combined = qa.retrieve(STADIUM, sections=("Sports",), sources=("Riverton Gazette",))
+    assert titles(combined) == ["Rovers stadium to get a roof"]
+    assert qa.retrieve(STADIUM, sections=("Weather",)) == []  # an unknown section matches nothing
+    named = qa.retrieve("What was in the business section about the stadium?")
+    assert named and {r.node.metadata["section"] for r in named} == {"Business"}
+
+
+def test_lexical_index_saved_without_sections_is_rebuilt(newsqa, settings, embed_model) -> None:
+    from qa.lexical import load_lexical_index
+    from qa.pipeline import NewsQA
+
+    newsqa.ingest([FIXTURES / "sections.jsonl"])
+    newsqa.lexical.current()
+    meta_path = settings.lexical_path / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["sections"]  # as the previous format saved it
+    meta["version"] = 2
+    meta_path.write_text(json.dumps(meta))
+    assert load_lexical_index(settings.lexical_path) is None
+    reopened = NewsQA(settings, embed_model=embed_model)
+    results = reopened.retrieve(STADIUM, sections=("Business",))
+    assert titles(results) == ["Stadium builder Kestrel reports record profit"]
+    assert load_lexical_index(settings.lexical_path).sections == ["Business", "Politics", "Sports"]
 
 
 def test_at_most_n_chunks_per_article(newsqa, tmp_path: Path) -> None:

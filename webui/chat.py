@@ -138,6 +138,7 @@ def ask_and_show(
                     as_of=filters.as_of,
                     since=filters.since,
                     sources=filters.sources,
+                    sections=filters.sections,
                     top_k=filters.top_k,
                     history=history_of(earlier),
                 )

@@ -1,4 +1,4 @@
-"""The chat's sidebar: backend, filters (as-of, since, outlets, sources), conversation tools."""
+"""The chat's sidebar: backend, filters (as-of, since, outlets, sections, sources), conversation tools."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Filters:
     as_of: date | None = None
     since: date | None = None
     sources: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
     top_k: int = 6
 
     def as_dict(self) -> dict[str, Any]:
@@ -27,6 +28,7 @@ class Filters:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "since": self.since.isoformat() if self.since else None,
             "sources": list(self.sources),
+            "sections": list(self.sections),
             "top_k": self.top_k,
         }
 
@@ -56,12 +58,20 @@ def sidebar_controls(qa: Any) -> Filters:
     outlets = st.multiselect(
         "Outlets", options=list(facts.outlets), key="outlets", placeholder="All outlets"
     )
+    sections = (  # most collections have no sections: no control that could only say so
+        st.multiselect(
+            "Sections", options=list(facts.sections), key="sections", placeholder="All sections"
+        )
+        if facts.sections
+        else []
+    )
     top_k = st.slider("Sources per answer", 1, 20, qa.settings.top_k, key="top_k")
 
     return Filters(
         as_of=as_of if use_as_of else None,
         since=since if use_since else None,
         sources=tuple(outlets),
+        sections=tuple(sections),
         top_k=int(top_k),
     )
 

@@ -49,23 +49,25 @@ def open_newsqa(settings: Settings) -> Any:
 
 @dataclass(frozen=True)
 class CorpusFacts:
-    """What the filters offer: the outlets and the date span of the articles in the store."""
+    """What the filters offer: the outlets, sections and date span of the articles in the store."""
 
     outlets: tuple[str, ...]
     earliest: str | None
     articles: int
+    sections: tuple[str, ...] = ()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _corpus_facts(settings_json: str, chunks: int, _qa: Any) -> CorpusFacts:
     records = _qa.articles()
     outlets = sorted({r.source for r in records if r.source}, key=str.lower)
+    sections = sorted({r.section for r in records if r.section}, key=str.lower)
     dates = sorted(r.published_at for r in records if r.published_at)
-    return CorpusFacts(tuple(outlets), dates[0] if dates else None, len(records))
+    return CorpusFacts(tuple(outlets), dates[0] if dates else None, len(records), tuple(sections))
 
 
 def corpus_facts(qa: Any) -> CorpusFacts:
-    """Outlets and dates of the store, recomputed only when its size changes."""
+    """Outlets, sections and dates of the store, recomputed only when its size changes."""
     return _corpus_facts(qa.settings.model_dump_json(), qa.store.count_chunks(), qa)
 
 
@@ -85,5 +87,5 @@ def show_backend(qa: Any) -> None:
 
 
 def forget_corpus_facts() -> None:
-    """After ingesting or deleting: the outlet list and dates are read again."""
+    """After ingesting or deleting: the outlet and section lists and dates are read again."""
     _corpus_facts.clear()
