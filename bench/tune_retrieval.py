@@ -51,6 +51,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--ignore-dates", action="store_true")
+    parser.add_argument(
+        "--multipart",
+        action="store_true",
+        help="instead of a sample: every question with evidence that the rules split into parts",
+    )
+    parser.add_argument(
+        "--ids", type=Path, help="instead of a sample: the questions whose ids this JSON list holds"
+    )
     parser.add_argument("--store", default="df0d9469590cfa28396b")
     parser.add_argument("--config", action="append", default=[], help="name:key=value,...")
     parser.add_argument("--out", type=Path, help="append one JSON line per configuration here")
@@ -58,7 +66,10 @@ def main() -> None:
     prepare_offline_runtime()
 
     qa = open_store(args.store)
-    questions = load_questions(args.seed, args.limit)
+    if args.multipart or args.ids:
+        questions = select_by_id(json.loads(args.ids.read_text()) if args.ids else None)
+    else:
+        questions = load_questions(args.seed, args.limit)
     base_config = qa.retrieval_config
     for spec in args.config or ["default:"]:
         name, overrides = parse_config(spec)
@@ -91,6 +102,18 @@ def load_questions(seed: int, limit: int) -> list[Any]:
     dataset = load_dataset(DATASET)
     config = RunConfig(dataset=DATASET, out=Path("unused"), limit=limit, sample_seed=seed)
     return [q for q in select_questions(dataset, config) if q.gold_articles]
+
+
+def select_by_id(ids: list[str] | None) -> list[Any]:
+    """Every question with gold evidence whose id is listed; None: those the rules split into parts."""
+    from eval.datasets import load_dataset
+    from qa.decompose import split_by_rules
+
+    questions = [q for q in load_dataset(DATASET).questions if q.gold_articles]
+    if ids is None:
+        return [q for q in questions if split_by_rules(q.question)]
+    wanted = set(ids)
+    return [q for q in questions if q.id in wanted]
 
 
 def score_retrieval(qa: Any, questions: list[Any], ignore_dates: bool) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from qa.prompts import render_prompt
+
+log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
 
@@ -46,7 +49,7 @@ _LEADING_WORDS = {
 _POSSESSIVE = {"his", "her", "their", "its", "hers", "theirs"}
 
 
-def _main_subject(text: str) -> str | None:
+def main_subject(text: str) -> str | None:
     """The first proper name in a text (a person, place or organisation)."""
     for match in _NAME.finditer(text):
         words = match.group(0).split()
@@ -81,14 +84,14 @@ def rewrite_by_rules(question: str, history: Sequence[Turn]) -> str:
             else previous_question.rstrip("?")
         )
         if remainder:
-            subject = _main_subject(previous_question)
+            subject = main_subject(previous_question)
             base = (
                 base.replace(subject, remainder)
                 if subject and subject in base
                 else f"{base} {remainder}"
             )
         return f"{base} {new_time.group(0)}?" if new_time else f"{base}?"
-    subject = _main_subject(previous_question) or _main_subject(previous_answer)
+    subject = main_subject(previous_question) or main_subject(previous_answer)
     if not subject:
         return question
 
@@ -101,8 +104,9 @@ def rewrite_by_rules(question: str, history: Sequence[Turn]) -> str:
     return _PRONOUN.sub(replace, rest, count=1)
 
 
-def rewrite_with_llm(question: str, history: Sequence[Turn], llm: Any) -> str:
-    """Ask the LLM for a standalone question; keep the original if the reply is unusable."""
+def rewrite_with_llm(question: str, history: Sequence[Turn], llm: Any, usage: Any = None) -> str:
+    """Ask the LLM for a standalone question (its tokens are added to `usage`); keep the
+    original if the reply is unusable."""
     from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
     from qa.llm import chat
@@ -115,20 +119,23 @@ def rewrite_with_llm(question: str, history: Sequence[Turn], llm: Any) -> str:
             ChatMessage(role=MessageRole.SYSTEM, content=prompt.system),
             ChatMessage(role=MessageRole.USER, content=prompt.user),
         ],
+        usage,
     )
     line = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
     return line if 3 <= len(line.split()) <= 60 else question
 
 
-def standalone_question(question: str, history: Sequence[Turn], llm: Any = None) -> str:
-    """The question as it would be asked without the conversation."""
+def standalone_question(
+    question: str, history: Sequence[Turn], llm: Any = None, usage: Any = None
+) -> str:
+    """The question as it would be asked without the conversation (LLM tokens go to `usage`)."""
     if not history or not needs_rewrite(question):
         return question
     if llm is not None:
         from qa.llm import LLMError
 
         try:
-            return rewrite_with_llm(question, history, llm)
-        except LLMError:
-            pass  # the rule-based rewrite is a fair answer when the LLM is down
+            return rewrite_with_llm(question, history, llm, usage)
+        except LLMError as error:  # the rule-based rewrite is a fair answer when the LLM is down
+            log.warning("Rewriting the follow-up by rules: the LLM failed (%s)", error)
     return rewrite_by_rules(question, history)

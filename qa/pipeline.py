@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -22,6 +24,7 @@ from qa.answer import (
     finish_llm_answer,
 )
 from qa.conversation import standalone_question
+from qa.decompose import split_question
 from qa.embed import MiniLMEmbedding, build_embed_model
 from qa.extractive import answer_extractively
 from qa.grounding import SentenceVerifier
@@ -32,6 +35,11 @@ from qa.query import read_question
 from qa.retrieve import RetrievalConfig, RetrievalFilters, build_retriever, end_of_day, start_of_day
 from qa.settings import Settings
 from qa.store import ArticleRecord, NewsStore
+
+if TYPE_CHECKING:
+    from qa.llm import TokenUsage
+
+log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
 UNDATED_RECENCY_PRIOR = 0.5  # see NewsQA._retrieval_offset
@@ -131,9 +139,11 @@ class NewsQA:
         sources: tuple[str, ...] = (),
         sections: tuple[str, ...] = (),
         top_k: int | None = None,
+        usage: TokenUsage | None = None,
     ) -> list[NodeWithScore]:
         """The passages a question is answered from: at most top_k, within the date, outlet and
-        section filters (outlets and sections match the stored names in any case)."""
+        section filters (outlets and sections match the stored names in any case). The tokens
+        of an LLM call splitting a multi-part question are added to `usage`."""
         # the snapshot is read in dense mode too: it knows the names the question may use
         # (loaded from disk, or rebuilt once after the collection changes)
         index = self.lexical.current()
@@ -151,6 +161,8 @@ class NewsQA:
             known_outlets=index.outlets,
             known_sections=index.sections,
         )
+        if config.decompose and (llm := self._decomposing_llm()) is not None:
+            intent = replace(intent, parts=split_question(question, llm, usage))
         from qa.rerank import build_postprocessors
 
         rerankers, finishers = build_postprocessors(self.settings, self.store, lambda: self.llm)
@@ -167,6 +179,19 @@ class NewsQA:
 
     def retrieval_config(self, top_k: int | None = None) -> RetrievalConfig:
         return RetrievalConfig.from_settings(self.settings, top_k)
+
+    def _decomposing_llm(self) -> Any:
+        """The LLM that splits multi-part questions (NEWSQA_DECOMPOSE=auto with an LLM backend);
+        None: the rules split them."""
+        if self.settings.decompose != "auto" or self.backend == "extractive":
+            return None
+        from qa.llm import LLMError
+
+        try:
+            return self.llm
+        except LLMError as error:  # answering reports it to the user; retrieval goes on by rules
+            log.warning("Splitting questions by rules: %s", error)
+            return None
 
     def ask(
         self,
@@ -204,12 +229,22 @@ class NewsQA:
         """Like ask(), but the answer's text streams as it is written."""
         started = time.perf_counter()
         asked = question
+        llm_answers = self.backend != "extractive"
+        # every LLM call made for this answer (rewrite, split, answer) is counted in its usage
+        usage = _new_usage() if llm_answers else None
         if history:  # a follow-up is answered as the standalone question it stands for
-            llm = self.llm if self.backend != "extractive" else None
-            question = standalone_question(question, history, llm)
+            question = standalone_question(
+                question, history, self.llm if llm_answers else None, usage
+            )
         rewritten = time.perf_counter()
         nodes = self.retrieve(
-            question, as_of=as_of, since=since, sources=sources, sections=sections, top_k=top_k
+            question,
+            as_of=as_of,
+            since=since,
+            sources=sources,
+            sections=sections,
+            top_k=top_k,
+            usage=usage,
         )
         retrieved = time.perf_counter()
 
@@ -227,10 +262,10 @@ class NewsQA:
             }
             return answer
 
-        if self.backend == "extractive":
+        if usage is None:
             answer = self._extractive(question, nodes, as_of)
             return StreamingAnswer(checked_sentences(answer), lambda _text: stamp(answer))
-        return self._llm_stream(question, nodes, as_of, stamp)
+        return self._llm_stream(question, nodes, as_of, stamp, usage)
 
     def _extractive(
         self, question: str, nodes: list[NodeWithScore], as_of: date | None = None
@@ -267,13 +302,16 @@ class NewsQA:
         nodes: list[NodeWithScore],
         as_of: date | None,
         stamp: Callable[[Answer], Answer],
+        usage: TokenUsage,
     ) -> StreamingAnswer:
-        from qa.llm import LLMUnavailableError, TokenUsage, chat_stream
+        from qa.llm import LLMUnavailableError, chat_stream
 
         llm = self.llm  # a misconfigured backend is reported even when nothing was retrieved
         if not nodes:
             answer = self._extractive(question, nodes, as_of)
             answer.backend = self.backend
+            if usage.calls:  # the rewrite or the split still cost tokens
+                answer.usage = usage.as_dict(self.settings)
             return StreamingAnswer(checked_sentences(answer), lambda _text: stamp(answer))
         messages = build_messages(
             question,
@@ -284,7 +322,6 @@ class NewsQA:
             max_sentences=max(3, self.settings.max_answer_sentences),
         )
         failure: list[str] = []
-        usage = TokenUsage()
         verifier = SentenceVerifier(nodes, self.embed_model)
 
         def events() -> Iterator[StreamEvent]:
@@ -316,3 +353,9 @@ class NewsQA:
             return stamp(answer)
 
         return StreamingAnswer(events(), finish)
+
+
+def _new_usage() -> TokenUsage:
+    from qa.llm import TokenUsage  # imported with the first LLM answer (it loads the OpenAI client)
+
+    return TokenUsage()

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from qa.decompose import split_by_rules
+from qa.events import event_bounds
+
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -60,6 +63,8 @@ def parse_date_range(question: str, reference: date) -> DateRange | None:
         return DateRange(date(int(match.group(1)), 1, 1), None)
     if match := re.search(r"\bbefore\s+((?:19|20)\d\d)\b", q):
         return DateRange(None, date(int(match.group(1)) - 1, 12, 31))
+    if bounds := event_bounds(question, reference):  # "before the election", "since Christmas"
+        return DateRange(*bounds)
     if match := re.search(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", q):
         year = int(match.group(1))
         return DateRange(date(year, 1, 1), date(year, 12, 31))
@@ -113,38 +118,6 @@ def find_sections(question: str, known_sections: Sequence[str]) -> tuple[str, ..
     return tuple(found)
 
 
-_WH = r"(?:what|who|whom|which|when|where|why|how|did|does|do|is|are|was|were|has|have|will|can)"
-
-
-def split_parts(question: str) -> tuple[str, ...]:
-    """A multi-part question's sub-questions (rule-based); () when it is one question."""
-    q = question.strip()
-    # "What did A say, and what did B do?" / "Who won X and when was Y?"
-    if match := re.match(rf"^(.+?)[,;]?\s+and\s+({_WH}\b.+)$", q, re.I):
-        first, second = match.group(1).strip(), match.group(2).strip()
-        if (
-            re.match(rf"^{_WH}\b", first, re.I)
-            and len(first.split()) >= 3
-            and len(second.split()) >= 3
-        ):
-            return (first.rstrip(",;") + "?", second)
-    # "Did both A and B ...?" -> one question per named party
-    if match := re.search(r"\bboth\s+(.+?)\s+and\s+((?:[A-Z0-9][\w.'’-]*\s+)+)(.+)$", q):
-        head = q[: match.start()].strip()
-        second, rest = match.group(2).strip(), match.group(3)
-        return (f"{head} {match.group(1)} {rest}".strip(), f"{head} {second} {rest}".strip())
-    # "Which is bigger, A or B?" -> each option with the question
-    if match := re.match(r"^(.+?),\s*(.+?)\s+or\s+(.+?)\??$", q):
-        head = match.group(1)
-        if (
-            re.match(rf"^{_WH}\b", head, re.I)
-            and len(match.group(2).split()) <= 6
-            and len(match.group(3).split()) <= 6
-        ):
-            return (f"{head} {match.group(2)}?", f"{head} {match.group(3)}?")
-    return ()
-
-
 def read_question(
     question: str,
     *,
@@ -159,5 +132,5 @@ def read_question(
         outlets=find_outlets(question, known_outlets),
         sections=find_sections(question, known_sections),
         wants_recent=bool(_RECENT.search(question)),
-        parts=split_parts(question),
+        parts=split_by_rules(question),
     )

@@ -147,6 +147,8 @@ class RetrievalConfig:
     # from below only: its news is published in it or after it (follow-ups, statistics, reviews)
     period_open_end: bool = True
     fetch: int = 0  # fused candidates whose text is read from Chroma; 0 = 2 * top_k + 4
+    # a multi-part question is searched whole and part by part, the lists merged round-robin
+    decompose: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings, top_k: int | None = None) -> RetrievalConfig:
@@ -163,6 +165,7 @@ class RetrievalConfig:
             max_chunks_per_article=s.max_chunks_per_article,
             prf_terms=s.query_expansion_terms,
             prf_weight=s.query_expansion_weight,
+            decompose=s.decompose != "off",
         )
 
 
@@ -425,7 +428,9 @@ class NewsRetriever(BaseRetriever):
         return FusionRetriever(self._store, self._lexical, self._config, filters, reference)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        questions = self._intent.parts or (query_bundle.query_str,)
+        # the whole question keeps the first place; each part adds its own best passages
+        parts = self._intent.parts if self._config.decompose else ()
+        questions = (query_bundle.query_str, *parts)
         lists = []
         for question in questions:
             bundle = query_bundle if question == query_bundle.query_str else QueryBundle(question)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     neighbour_window: int = Field(
         0, ge=0, le=3, description="Chunks before and after each hit shown to the answerer."
     )
+    decompose: Literal["auto", "rules", "off"] = Field(
+        "auto",
+        description="Split multi-part questions: auto (the LLM when one answers, else rules), rules, off.",
+    )
 
     # Answering
     answer_backend: AnswerBackend = Field(

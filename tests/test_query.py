@@ -1,4 +1,4 @@
-"""Reading questions: date expressions, outlets, recency, multi-part splitting."""
+"""Reading questions: date expressions, outlets, sections, recency (splitting: test_decompose)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from qa.query import (
     find_sections,
     parse_date_range,
     read_question,
-    split_parts,
 )
 
 REF = date(2023, 9, 14)  # a Thursday
@@ -29,6 +28,9 @@ REF = date(2023, 9, 14)  # a Thursday
         ("What changed last week?", DateRange(date(2023, 9, 4), date(2023, 9, 11))),
         ("How did prices move since 2021?", DateRange(date(2021, 1, 1), None)),
         ("What was the rate before 2020?", DateRange(None, date(2019, 12, 31))),
+        # a named event: the latest US general election before REF was on 8 Nov 2022
+        ("What did the polls say before the election?", DateRange(None, date(2022, 11, 7))),
+        ("Who has resigned since the election?", DateRange(date(2022, 11, 8), None)),
         ("Who leads the central bank?", None),
         # a capitalised month without a year is its latest occurrence up to the reference
         (
@@ -73,25 +75,3 @@ def test_recency_words_mark_the_question_as_about_now() -> None:
     assert not read_question(
         "Who won the 1998 final?", reference=REF, known_outlets=[]
     ).wants_recent
-
-
-@pytest.mark.parametrize(
-    ("question", "parts"),
-    [
-        (
-            "Who won the cup final and who scored twice?",
-            ("Who won the cup final?", "who scored twice?"),
-        ),
-        (
-            "Did both Lakeside United and Harbor City win a cup final?",
-            ("Did Lakeside United win a cup final?", "Did Harbor City win a cup final?"),
-        ),
-        (
-            "Which robot is heavier, Atlas-7 or Atlas-6?",
-            ("Which robot is heavier Atlas-7?", "Which robot is heavier Atlas-6?"),
-        ),
-        ("How much will the tram cost?", ()),
-    ],
-)
-def test_multi_part_questions_are_split(question: str, parts: tuple[str, ...]) -> None:
-    assert split_parts(question) == parts
