@@ -104,6 +104,7 @@ class StoredPrint:
     outlet: str
     fingerprint: Fingerprint
     band_keys: tuple[str, ...]  # as stored (an empty band is stored as "")
+    published_ts: int = -1  # publication time (Unix seconds); -1 where unknown
 
 
 @dataclass(frozen=True)
@@ -501,6 +502,7 @@ def _stored_print(metadata: Mapping[str, Any]) -> StoredPrint | None:
         outlet=outlet_of(metadata),
         fingerprint=fingerprint,
         band_keys=keys if all(keys) else tuple(fingerprint.band_keys),
+        published_ts=int(metadata.get("published_ts", -1)),
     )
 
 

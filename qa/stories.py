@@ -22,6 +22,8 @@ unreadable or foreign cache is rebuilt from the store.
 
 Bridging: a new article that matches articles of two or more stories merges those stories into
 one (the story of its closest match), so a story is a connected group of near-duplicates.
+Copies are published within three days of each other (COPY_WINDOW_S); the same text weeks
+apart is another edition of a recurring report and starts a story of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from qa.ingest import Article
 from qa.ingest.duplicates import BAND_KEY_PREFIX, THRESHOLD, Fingerprint, fingerprint, lsh_params
 from qa.store import ArticleRecord, ArticleWrite, NewsStore, StoredPrint, outlet_of, story_outlets
 
+# copies of one wire story come out within days of each other; a near-identical text weeks or a
+# year apart is another edition of a recurring report (a weekly quake report, a holiday notice)
+COPY_WINDOW_S = 3 * 24 * 3600
 LOAD_AFTER_BATCHES = 1  # batches answered by a direct store query before the cache is used
 CACHE_FORMAT = 1
 
@@ -174,16 +179,21 @@ def group_stories(
             story = merged_into[story]
         return story
 
+    published = [_timestamp(article) for article, _, _ in planned]
     stories: list[str] = []
     for index_in_batch, ((article, _, _), print_) in enumerate(zip(planned, prints, strict=True)):
+        when = published[index_in_batch]
         matches = [
             (similarity, other.story_id)
             for other in stored.values()
-            if (similarity := print_.similarity(other.fingerprint)) >= THRESHOLD
+            if within_copy_window(when, other.published_ts)
+            and (similarity := print_.similarity(other.fingerprint)) >= THRESHOLD
         ]
         probe = MinHash(num_perm=NUM_PERM, hashvalues=print_.signature, scheme=SCHEME)
         for key in in_batch.query(probe):
             other_index = int(key)
+            if not within_copy_window(when, published[other_index]):
+                continue
             similarity = print_.similarity(prints[other_index])
             if similarity >= THRESHOLD:
                 matches.append((similarity, stories[other_index]))
@@ -227,6 +237,15 @@ def group_stories(
     return [(print_, story, outlets[story]) for print_, story in zip(prints, stories, strict=True)]
 
 
+def _timestamp(article: Article) -> int:
+    return int(article.published_at.timestamp()) if article.published_at else -1
+
+
+def within_copy_window(first_ts: int, second_ts: int) -> bool:
+    """Whether two publication times can be copies of one story (an unknown time can)."""
+    return first_ts < 0 or second_ts < 0 or abs(first_ts - second_ts) <= COPY_WINDOW_S
+
+
 def stored_print(write: ArticleWrite) -> StoredPrint:
     """How the duplicate index sees an article once written."""
     return StoredPrint(
@@ -235,4 +254,5 @@ def stored_print(write: ArticleWrite) -> StoredPrint:
         outlet=outlet_of({"source": write.article.source, "url": write.article.url}),
         fingerprint=write.fingerprint,
         band_keys=tuple(write.fingerprint.band_keys),
+        published_ts=_timestamp(write.article),
     )

@@ -200,3 +200,26 @@ def test_cache_that_cannot_be_written_costs_time_not_articles(
     report = newsqa.ingest([jsonl(tmp_path / "a.jsonl", [article(UNRELATED, "City Post", "c")])])
     assert report.added == 1 and not report.failures
     assert "could not save an ingestion cache" in caplog.text
+
+
+@pytest.mark.parametrize("same_run", [True, False])
+def test_the_same_text_weeks_apart_is_another_edition_not_a_copy(
+    newsqa, tmp_path: Path, same_run: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """A recurring report (the same template every week or year) is not one wire story: each
+    edition must stay findable, and one hit per story would hide all but one."""
+    edition = PART_X + "\n\n" + PART_Y
+
+    def dated(slug: str, day: str) -> dict[str, Any]:
+        return {**article(edition, "Global Wire", slug), "published_at": day}
+
+    first, copy, later = (dated("quake-1", "2023-09-04"), dated("quake-1-copy", "2023-09-06"),
+                          dated("quake-6", "2023-10-09"))  # fmt: skip
+    if same_run:
+        newsqa.ingest([jsonl(tmp_path / "all.jsonl", [first, copy, later])])
+    else:
+        for n, record in enumerate((first, copy, later)):
+            newsqa.ingest([jsonl(tmp_path / f"{n}.jsonl", [record])])
+    story = {a.url.rsplit("/", 1)[1]: a.story_id for a in newsqa.articles()}
+    assert story["quake-1-copy"] == story["quake-1"]  # two days apart: a copy
+    assert story["quake-6"] != story["quake-1"]  # five weeks apart: another edition
