@@ -1,7 +1,8 @@
 """Named events a question can date itself by ("before the election", "since Christmas").
 
-Each event is a rule giving its date in a year; a question means its most recent occurrence
-up to the as-of date. The calendar is the US one (the general election is the Tuesday after
+Each event is a rule giving its date in a year. "after"/"since" an event means its latest
+occurrence up to the as-of date; "before" it means the occurrence nearest the as-of date, and
+bounds nothing when that one is still to come (all the news so far is before it). The calendar is the US one (the general election is the Tuesday after
 the first Monday of November in even years); other countries' elections have no fixed date.
 """
 
@@ -46,7 +47,16 @@ EVENTS: dict[str, Callable[[int], date | None]] = {
     r"halloween": lambda year: date(year, 10, 31),
 }
 _EVENT_PATTERN = "|".join(f"(?:{pattern})" for pattern in EVENTS)
-_DATED_BY_EVENT = re.compile(rf"\b(before|after|since)\s+({_EVENT_PATTERN})\b", re.I)
+# "after Thanksgiving dinner", "before the Christmas parade": a thing named after the event
+_THING = r"dinner|lunch|meal|feast|turkey|leftovers|trees?|decorations|lights|markets?|parades?|party|parties|shopping|sales?|menus?|cards?|gifts?|eve|movies?|songs?|specials?|episodes?"
+_DATED_BY_EVENT = re.compile(
+    rf"\b(before|after|since)\s+({_EVENT_PATTERN})\b(?!\s+(?:{_THING})\b)", re.I
+)
+
+
+# what happened before an event is still reported in the days after it (a campaign incident,
+# the week's polls), as a period's news comes out during it and after it
+REPORTING_GRACE = timedelta(days=7)
 
 
 def last_occurrence(rule: Callable[[int], date | None], reference: date) -> date | None:
@@ -58,24 +68,38 @@ def last_occurrence(rule: Callable[[int], date | None], reference: date) -> date
     return None
 
 
+def next_occurrence(rule: Callable[[int], date | None], reference: date) -> date | None:
+    """The event's first date after the reference, looking ahead up to four years."""
+    for year in range(reference.year, reference.year + 5):
+        day = rule(year)
+        if day is not None and day > reference:
+            return day
+    return None
+
+
 def find_event(question: str, reference: date) -> tuple[str, date] | None:
-    """('before' | 'after' | 'since', the event's date) for the first event the question names."""
+    """('before' | 'after' | 'since', the event's date) for the first event the question names:
+    the nearest occurrence for 'before' (it may be to come), else the latest one so far."""
     match = _DATED_BY_EVENT.search(question)
     if not match:
         return None
-    name = match.group(2)
+    relation, name = match.group(1).lower(), match.group(2)
     rule = next(rule for pattern, rule in EVENTS.items() if re.fullmatch(pattern, name, re.I))
-    day = last_occurrence(rule, reference)
-    return (match.group(1).lower(), day) if day else None
+    last = last_occurrence(rule, reference)
+    upcoming = next_occurrence(rule, reference) if relation == "before" else None
+    if upcoming and (last is None or upcoming - reference < reference - last):
+        return (relation, upcoming)
+    return (relation, last) if last else None
 
 
 def event_bounds(question: str, reference: date) -> tuple[date | None, date | None] | None:
-    """The publication range a dated event gives: before it ends the day before; after or
-    since it starts on the day itself (results are reported that night)."""
+    """The publication range a dated event gives: before it, up to a week after it (see
+    REPORTING_GRACE), and nothing when it is still to come; after or since it, from the day
+    itself (results are reported that night)."""
     found = find_event(question, reference)
     if found is None:
         return None
     relation, day = found
     if relation == "before":
-        return (None, day - timedelta(days=1))
+        return None if day > reference else (None, day + REPORTING_GRACE)
     return (day, None)

@@ -28,8 +28,9 @@ REF = date(2023, 9, 14)  # a Thursday
         ("What changed last week?", DateRange(date(2023, 9, 4), date(2023, 9, 11))),
         ("How did prices move since 2021?", DateRange(date(2021, 1, 1), None)),
         ("What was the rate before 2020?", DateRange(None, date(2019, 12, 31))),
-        # a named event: the latest US general election before REF was on 8 Nov 2022
-        ("What did the polls say before the election?", DateRange(None, date(2022, 11, 7))),
+        # a named event: the US general election nearest REF was on 8 Nov 2022 (reports of
+        # what happened before it come up to a week later)
+        ("What did the polls say before the election?", DateRange(None, date(2022, 11, 15))),
         ("Who has resigned since the election?", DateRange(date(2022, 11, 8), None)),
         ("Who leads the central bank?", None),
         # a capitalised month without a year is its latest occurrence up to the reference
