@@ -60,12 +60,15 @@ def main() -> None:
         "--ids", type=Path, help="instead of a sample: the questions whose ids this JSON list holds"
     )
     parser.add_argument("--store", default="df0d9469590cfa28396b")
+    parser.add_argument(
+        "--stores", type=Path, default=STORES, help="the harness's --stores folder holding --store"
+    )
     parser.add_argument("--config", action="append", default=[], help="name:key=value,...")
     parser.add_argument("--out", type=Path, help="append one JSON line per configuration here")
     args = parser.parse_args()
     prepare_offline_runtime()
 
-    qa = open_store(args.store)
+    qa = open_store(args.store, args.stores)
     if args.multipart or args.ids:
         questions = select_by_id(json.loads(args.ids.read_text()) if args.ids else None)
     else:
@@ -85,12 +88,12 @@ def main() -> None:
                 sink.write(json.dumps(row) + "\n")
 
 
-def open_store(store: str) -> Any:
+def open_store(store: str, stores: Path = STORES) -> Any:
     """NewsQA on the harness's cached RealTime QA store."""
     from qa.pipeline import NewsQA
     from qa.settings import load_settings
 
-    settings = load_settings(home=STORES / store, collection="eval", chroma_host=None)
+    settings = load_settings(home=stores / store, collection="eval", chroma_host=None)
     return NewsQA(settings)
 
 

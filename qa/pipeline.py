@@ -140,10 +140,12 @@ class NewsQA:
         sections: tuple[str, ...] = (),
         top_k: int | None = None,
         usage: TokenUsage | None = None,
+        notices: list[str] | None = None,
     ) -> list[NodeWithScore]:
         """The passages a question is answered from: at most top_k, within the date, outlet and
         section filters (outlets and sections match the stored names in any case). The tokens
-        of an LLM call splitting a multi-part question are added to `usage`."""
+        of LLM calls made to find them (splitting, reranking) are added to `usage`; what the
+        user should know about how they were found (a reranker that failed) to `notices`."""
         # the snapshot is read in dense mode too: it knows the names the question may use
         # (loaded from disk, or rebuilt once after the collection changes)
         index = self.lexical.current()
@@ -165,7 +167,9 @@ class NewsQA:
             intent = replace(intent, parts=split_question(question, llm, usage))
         from qa.rerank import build_postprocessors
 
-        rerankers, finishers = build_postprocessors(self.settings, self.store, lambda: self.llm)
+        rerankers, finishers = build_postprocessors(
+            self.settings, self.store, lambda: self.llm, usage
+        )
         retriever = build_retriever(
             self.store,
             self.lexical,
@@ -175,7 +179,10 @@ class NewsQA:
             rerankers=rerankers,
             finishers=finishers,
         )
-        return retriever.retrieve(QueryBundle(question))
+        nodes = retriever.retrieve(QueryBundle(question))
+        if notices is not None:
+            notices.extend(n for reranker in rerankers for n in getattr(reranker, "notices", ()))
+        return nodes
 
     def retrieval_config(self, top_k: int | None = None) -> RetrievalConfig:
         return RetrievalConfig.from_settings(self.settings, top_k)
@@ -237,6 +244,7 @@ class NewsQA:
                 question, history, self.llm if llm_answers else None, usage
             )
         rewritten = time.perf_counter()
+        notices: list[str] = []
         nodes = self.retrieve(
             question,
             as_of=as_of,
@@ -245,6 +253,7 @@ class NewsQA:
             sections=sections,
             top_k=top_k,
             usage=usage,
+            notices=notices,
         )
         retrieved = time.perf_counter()
 
@@ -253,6 +262,8 @@ class NewsQA:
             answer.question = asked
             answer.standalone_question = question if question != asked else None
             answer.as_of = as_of.isoformat() if as_of else None
+            for note in notices:  # e.g. a reranker that failed: the passages are unreranked
+                answer.notice = f"{answer.notice} {note}" if answer.notice else note
             add_staleness_notice(answer, nodes, as_of)
             answer.timings_ms = {
                 "rewrite": (rewritten - started) * 1000,

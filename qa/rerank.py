@@ -58,6 +58,7 @@ class LLMReranker(BaseNodePostprocessor):
     """Asks the configured LLM to score the first top_n passages 0-10 and reorders them.
 
     A failing LLM leaves the order as it was: the failure is logged and kept in `notices`.
+    Its tokens are added to `usage` (a qa.llm.TokenUsage) when one is given.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -66,6 +67,7 @@ class LLMReranker(BaseNodePostprocessor):
     prompt_name: str = RERANK_PROMPT
     max_passage_chars: int = 1200
     notices: list[str] = Field(default_factory=list)
+    usage: Any = None
 
     @classmethod
     def class_name(cls) -> str:
@@ -100,7 +102,7 @@ class LLMReranker(BaseNodePostprocessor):
         if len(head) < 2:
             return nodes
         try:
-            reply = chat(self.llm, self.build_messages(_question(query_bundle), head))
+            reply = chat(self.llm, self.build_messages(_question(query_bundle), head), self.usage)
         except LLMError as error:
             return self._keep(
                 nodes, f"LLM reranker skipped, passages kept in retrieval order: {error}"
@@ -297,11 +299,11 @@ def join_passages(texts: Sequence[str]) -> str:
 
 
 def build_postprocessors(
-    settings: Settings, store: NewsStore, llm: Callable[[], Any]
+    settings: Settings, store: NewsStore, llm: Callable[[], Any], usage: Any = None
 ) -> tuple[list[BaseNodePostprocessor], list[BaseNodePostprocessor]]:
     """(rerankers run on the fused candidates, postprocessors run on the final hits) from settings.
 
-    `llm` is called only when the LLM reranker is asked for.
+    `llm` is called only when the LLM reranker is asked for; its tokens go to `usage`.
     """
     rerankers: list[BaseNodePostprocessor] = []
     if settings.reranker == "llm":
@@ -311,7 +313,7 @@ def build_postprocessors(
                 "NEWSQA_RERANKER=llm needs an LLM: set NEWSQA_LLM_BASE_URL (or an API key or"
                 " NEWSQA_LLM_MODEL_PATH) and an answer backend other than extractive"
             )
-        rerankers.append(LLMReranker(llm=model, top_n=settings.reranker_top_n))
+        rerankers.append(LLMReranker(llm=model, top_n=settings.reranker_top_n, usage=usage))
     elif settings.reranker == "cross-encoder":
         if settings.reranker_model_path is None:
             raise RerankerConfigError(

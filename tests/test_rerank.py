@@ -273,3 +273,20 @@ def test_join_passages_drops_only_the_shared_sentences() -> None:
 
     joined = join_passages(["A one. B two.", "B two. C three.", "D four."])
     assert joined == "A one. B two. C three. D four."
+
+
+def test_a_failed_rerank_is_told_in_the_answer_and_a_good_one_is_counted(
+    settings, embed_model, openai_server
+) -> None:
+    from openai_server import http_error
+
+    qa = open_loaded(llm_settings(settings, openai_server.base_url), embed_model)
+    openai_server.script(http_error(500), "Lakeside United won the cup final [1].")
+    answer = qa.ask(QUESTION)
+    assert answer.notice and "LLM reranker skipped" in answer.notice
+    assert answer.usage is not None and answer.usage["calls"] == 1  # the answer alone
+
+    openai_server.respond_with(keyword_scores)  # rerank scores, then the same for the answer
+    answer = qa.ask(QUESTION)
+    assert not answer.notice or "reranker" not in answer.notice
+    assert answer.usage is not None and answer.usage["calls"] == 2  # the rerank and the answer
