@@ -111,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="Override one newsqa setting for this run (repeatable), e.g. --set min_answer_score=0.4; "
         "recorded in the manifest.",
     )
+    run.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        type=_tag,
+        metavar="KEY=VALUE",
+        help="Only questions with this tag (repeatable; all must match), e.g. --tag parts=multi"
+        " for RealTime QA's multi-part questions; the report breaks every run down by tag.",
+    )
     run.add_argument("--quiet", action="store_true", help="No progress bars.")
     report = commands.add_parser(
         "report", help="(Re)score a run folder and write report.html / report.md."
@@ -142,6 +152,14 @@ def _setting(text: str) -> tuple[str, str]:
     return name, value.strip()
 
 
+def _tag(text: str) -> tuple[str, str]:
+    """`KEY=VALUE` for --tag."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"--tag {text!r}: expected KEY=VALUE, e.g. parts=multi")
+    return key.strip(), value.strip()
+
+
 def default_out(dataset: str) -> Path:
     kind = re.sub(r"[^a-zA-Z0-9_-]", "", dataset.partition(":")[0]) or "dataset"
     return DEFAULT_RUNS / f"{datetime.now():%Y%m%d-%H%M%S}-{kind}"
@@ -158,7 +176,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ignore_dates=args.ignore_dates, limit=args.limit, sample_seed=args.sample_seed,
         negative_rejection=args.negative_rejection, stores_dir=args.stores,
         judge_url=args.judge_url, judge_model=args.judge_model, rebuild_store=args.rebuild_store,
-        extra_settings=dict(args.overrides),
+        extra_settings=dict(args.overrides), tags=dict(args.tags),
     )  # fmt: skip
     print(f"run folder: {config.out}", file=sys.stderr)
     out = run_eval(config, quiet=args.quiet)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import DatasetError, EvalDataset, EvalQuestion, parse_day, read_jsonl
+from qa.decompose import split_by_rules
 from qa.ingest import Article, normalise_url
 from qa.ingest.dates import date_from_url
 
@@ -195,6 +196,8 @@ def _question(
             "variant": "nota" if qid.endswith("_nota") else "original",
             "date_origin": article.date_origin or "" if article else "no evidence",
             "question_type": question_type(text),
+            # split into sub-questions by newsqa's rules: the harness's multi-part questions
+            "parts": "multi" if split_by_rules(text) else "single",
         },
         not_answer_scored=reason,
         extra={

@@ -44,6 +44,7 @@ class RunConfig:
     judge_model: str = "gpt-4o-mini"
     rebuild_store: bool = False
     extra_settings: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # only questions carrying these tags
 
     def identity(self) -> dict[str, Any]:
         """The options a resumed run must share with the run it continues."""
@@ -59,11 +60,13 @@ class RunConfig:
             "sample_seed",
             "negative_rejection",
             "extra_settings",
+            "tags",
         )
         identity = {
             k: str(v) if isinstance(v, date) else v
             for k, v in asdict(self).items()
-            if k in keep and not (k == "extra_settings" and not v)  # older runs had no overrides
+            # older runs had no overrides and no tag selection
+            if k in keep and not (k in ("extra_settings", "tags") and not v)
         }
         if self.extra_settings:
             identity["extra_settings"] = mask_secrets(self.extra_settings)
@@ -83,13 +86,15 @@ def evaluable(question: EvalQuestion) -> bool:
 
 
 def select_questions(dataset: EvalDataset, config: RunConfig) -> list[EvalQuestion]:
-    """Evaluable questions asked in the date range, then a seeded sample of `limit` (id order)."""
+    """Evaluable questions asked in the date range and carrying the asked tags, then a seeded
+    sample of `limit` (id order)."""
     chosen = [
         q
         for q in sorted(dataset.questions, key=lambda q: q.id)
         if evaluable(q)
         and (config.date_from is None or (q.as_of is not None and q.as_of >= config.date_from))
         and (config.date_to is None or (q.as_of is not None and q.as_of <= config.date_to))
+        and all(q.tags.get(key) == value for key, value in config.tags.items())
     ]
     if config.limit is not None and config.limit < len(chosen):
         chosen = sorted(

@@ -35,6 +35,7 @@ def test_realtimeqa_question_fields() -> None:
         "variant": "original",
         "date_origin": "url",
         "question_type": "which",
+        "parts": "single",
     }
     assert questions["20220617_1"].tags["question_type"] == "how many"
     nota = questions["20220617_0_nota"]

@@ -80,7 +80,14 @@ def test_summary_reports_n_scored_of_n_total_with_intervals(two_runs: tuple[Path
     assert hit["n"] == 8 and hit["n_total"] == 8 and len(hit["ci95"]) == 2
     assert summary["answers"]["containment"]["n"] == 7  # the NOTA-gold twin is not answer-scored
     assert summary["refusals"]["correct_refusal_rate"]["n"] == 2
-    assert set(summary["by_tag"]) == {"outlet", "year", "variant", "date_origin", "question_type"}
+    assert set(summary["by_tag"]) == {
+        "outlet",
+        "year",
+        "variant",
+        "date_origin",
+        "question_type",
+        "parts",
+    }
     assert summary["by_tag"]["outlet"]["CNN"]["Hit@1"]["n_total"] == 3
     assert summary["judge_agreement"]["n"] >= 40 and summary["judge_agreement"]["agreement"] >= 0.85
     assert summary["latency_ms"]["total"]["n"] == 10

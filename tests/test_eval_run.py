@@ -214,3 +214,54 @@ def test_date_range_and_limit_select_questions() -> None:
     assert "20200110_3" not in {
         q.id for q in select_questions(data, RunConfig(dataset=REALTIMEQA, out=Path("x")))
     }
+
+
+def test_tags_select_the_multi_part_questions(tmp_path: Path) -> None:
+    from eval.datasets import load_dataset
+
+    quiz = tmp_path / "backnumber" / "2021"
+    quiz.mkdir(parents=True)
+    records = [
+        ("20210108_0", "Which robot can lift 300 kilograms?", "Atlas-7 can lift 300 kilograms."),
+        (
+            "20210108_1",
+            "Who won the Lakeside Cup final, and how many goals did they score?",
+            "Harbour City beat Port Ellis 2-0 to win the Lakeside Cup final.",
+        ),
+    ]
+    quiz.joinpath("20210108_qa.jsonl").write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "question_id": qid,
+                    "question_date": "2021/01/08",
+                    "question_source": "CNN",
+                    "question_sentence": text,
+                    "choices": ["A", "B"],
+                    "answer": ["0"],
+                    "evidence": evidence,
+                }
+            )
+            for qid, text, evidence in records
+        )
+    )
+    spec = f"realtimeqa:{tmp_path}"
+    data = load_dataset(spec)
+    assert {q.id: q.tags["parts"] for q in data.questions} == {
+        "20210108_0": "single",
+        "20210108_1": "multi",
+    }
+    config = RunConfig(dataset=spec, out=tmp_path / "run", tags={"parts": "multi"})
+    assert [q.id for q in select_questions(data, config)] == ["20210108_1"]
+    assert config.identity()["tags"] == {"parts": "multi"}  # a resume must ask the same ones
+    assert "tags" not in RunConfig(dataset=spec, out=tmp_path / "run").identity()
+
+
+def test_tag_flag_needs_key_and_value() -> None:
+    import argparse
+
+    from eval.cli import _tag
+
+    assert _tag("parts=multi") == ("parts", "multi")
+    with pytest.raises(argparse.ArgumentTypeError, match="expected KEY=VALUE"):
+        _tag("parts")
