@@ -66,7 +66,9 @@ def split_by_rules(question: str) -> tuple[str, ...]:
     ):
         head = q[: match.start()].strip()
         first, second, rest = match.group(1), match.group(2), match.group(3)
-        return (f"{head} {first} {rest}".strip(), f"{head} {second} {rest}".strip())
+        # "Who said that both A and B need X?" reports one claim about both: one question
+        if not re.search(r"\b(?:that|said|says|say)\b", head, re.I):
+            return (f"{head} {first} {rest}".strip(), f"{head} {second} {rest}".strip())
     # "Which is bigger, A or B?" -> each option with the question
     if match := re.match(r"^(.+?),\s*(.+?)\s+or\s+(.+?)\??$", q):
         head = match.group(1)

@@ -43,6 +43,8 @@ from qa.decompose import looks_compound, parse_parts, split_by_rules, split_ques
             ("Did Lakeside United win the final?", "did Harbor City win the league?"),
         ),
         ("How much will the tram cost?", ()),
+        # one claim about both parties is one question
+        ("Who told the summit that both Norland and Estmark need new ports?", ()),
         # two clues about one thing are one question
         (
             "Which company is scrapping plans for the Badger truck and is giving up its stake?",
