@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, git_commit, machine
+from bench.common import write_result
 from bench.embedding_text import chunk_texts, embed_all
 from bench.tune_retrieval import STORES, load_questions, open_store
 from qa.offline import prepare_offline_runtime
@@ -111,25 +110,16 @@ def main() -> None:
                 results[key] = row_result
                 print(json.dumps({key: row_result}), flush=True)
 
-    stamp = datetime.now(UTC)
-    path = RESULTS / f"sentence-vectors-{stamp:%Y%m%d-%H%M%S}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "benchmark": "sentence_vectors",
-                "when": stamp.isoformat(timespec="seconds"),
-                "commit": git_commit(),
-                "machine": machine(),
-                "store": args.store,
-                "chunks": len(texts),
-                "sentences": len(owners),
-                "sentence_embed_s": embed_s,
-                "depth": args.depth,
-                "results": results,
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
+    path = write_result(
+        "sentence-vectors",
+        {
+            "store": args.store,
+            "chunks": len(texts),
+            "sentences": len(owners),
+            "sentence_embed_s": embed_s,
+            "depth": args.depth,
+            "results": results,
+        },
     )
     print(f"wrote {path}", file=sys.stderr)
 

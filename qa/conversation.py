@@ -7,8 +7,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from qa.prompts import render_prompt
-
 log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # (question, answer text) of an earlier exchange
@@ -107,20 +105,10 @@ def rewrite_by_rules(question: str, history: Sequence[Turn]) -> str:
 def rewrite_with_llm(question: str, history: Sequence[Turn], llm: Any, usage: Any = None) -> str:
     """Ask the LLM for a standalone question (its tokens are added to `usage`); keep the
     original if the reply is unusable."""
-    from llama_index.core.base.llms.types import ChatMessage, MessageRole
-
-    from qa.llm import chat
+    from qa.llm import chat_prompt
 
     conversation = "\n".join(f"User: {q}\nAssistant: {a[:400]}" for q, a in history[-3:])
-    prompt = render_prompt("rewrite.v1", conversation=conversation, question=question)
-    reply = chat(
-        llm,
-        [
-            ChatMessage(role=MessageRole.SYSTEM, content=prompt.system),
-            ChatMessage(role=MessageRole.USER, content=prompt.user),
-        ],
-        usage,
-    )
+    reply = chat_prompt(llm, "rewrite.v1", usage, conversation=conversation, question=question)
     line = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
     return line if 3 <= len(line.split()) <= 60 else question
 

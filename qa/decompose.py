@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from qa.conversation import main_subject
-from qa.prompts import render_prompt
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +92,9 @@ def parse_parts(reply: str) -> tuple[str, ...]:
 
 def split_with_llm(question: str, llm: Any, usage: Any = None) -> tuple[str, ...]:
     """Ask the LLM for the sub-questions (its tokens are added to `usage`); () for one question."""
-    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+    from qa.llm import chat_prompt
 
-    from qa.llm import chat
-
-    prompt = render_prompt("decompose.v1", question=question, max_parts=MAX_PARTS)
-    reply = chat(
-        llm,
-        [
-            ChatMessage(role=MessageRole.SYSTEM, content=prompt.system),
-            ChatMessage(role=MessageRole.USER, content=prompt.user),
-        ],
-        usage,
-    )
+    reply = chat_prompt(llm, "decompose.v1", usage, question=question, max_parts=MAX_PARTS)
     return parse_parts(reply)
 
 

@@ -218,6 +218,18 @@ def chat(llm: LLM, messages: Sequence[ChatMessage], usage: TokenUsage | None = N
     return reply
 
 
+def chat_prompt(llm: LLM, name: str, usage: TokenUsage | None = None, **variables: object) -> str:
+    """Render `prompts/<name>.md` as a system and a user message, send them, return the reply."""
+    from qa.prompts import render_prompt
+
+    prompt = render_prompt(name, **variables)
+    messages = [
+        ChatMessage(role=MessageRole.SYSTEM, content=prompt.system),
+        ChatMessage(role=MessageRole.USER, content=prompt.user),
+    ]
+    return chat(llm, messages, usage)
+
+
 def chat_stream(
     llm: LLM, messages: Sequence[ChatMessage], usage: TokenUsage | None = None
 ) -> Iterator[str]:

@@ -32,6 +32,22 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def module_newsqa(tmp_path_factory: pytest.TempPathFactory, embed_model, name: str):  # type: ignore[no-untyped-def]
+    """A NewsQA on a home of its own, for a module-scoped fixture: settings read as
+    isolated_home reads them (no NEWSQA_ or OpenAI variables of the developer)."""
+    from qa.pipeline import NewsQA
+    from qa.settings import Settings
+
+    home = tmp_path_factory.mktemp(name) / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in list(os.environ):
+            if variable.startswith("NEWSQA_") or variable == "OPENAI_API_KEY":
+                patch.delenv(variable)
+        patch.chdir(home.parent)
+        settings = Settings(home=home)
+    return NewsQA(settings, embed_model=embed_model)
+
+
 @pytest.fixture(scope="session")
 def embed_model():  # type: ignore[no-untyped-def]
     """The real MiniLM int8 ONNX model, loaded once per test session."""

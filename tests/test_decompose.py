@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from conftest import module_newsqa
 
 from qa.decompose import looks_compound, parse_parts, split_by_rules, split_question
 
@@ -151,20 +152,11 @@ COMPOUND = "How much will the new airport tram line cost in euros, and when did 
 @pytest.fixture(scope="module")
 def trams(tmp_path_factory: pytest.TempPathFactory, embed_model):  # type: ignore[no-untyped-def]
     """Four reports on the tram, one on the bridge: the whole question's best hits are trams."""
-    import os
     from datetime import UTC, datetime
 
     from qa.ingest import Article
-    from qa.pipeline import NewsQA
-    from qa.settings import Settings
 
-    home = tmp_path_factory.mktemp("decompose") / "home"
-    with pytest.MonkeyPatch.context() as patch:  # as conftest's isolated_home, for the module
-        for name in list(os.environ):
-            if name.startswith("NEWSQA_") or name == "OPENAI_API_KEY":
-                patch.delenv(name)
-        settings = Settings(home=home)
-    qa = NewsQA(settings, embed_model=embed_model)
+    qa = module_newsqa(tmp_path_factory, embed_model, "decompose")
     articles = [
         Article(
             title=title,

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from conftest import module_newsqa
 from llama_index.core.schema import MetadataMode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
@@ -59,17 +59,7 @@ HIDDEN = [URL, SLUG, DATELINE, "Dana Reyes", "Regional news", "Extractive indust
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory, embed_model):  # type: ignore[no-untyped-def]
     """A NewsQA on its own home holding ARTICLE, and its Chroma rows (embeddings included)."""
-    from qa.pipeline import NewsQA
-    from qa.settings import Settings
-
-    home = tmp_path_factory.mktemp("embedded-text") / "home"
-    with pytest.MonkeyPatch.context() as patch:  # as conftest's isolated_home, for the module
-        for name in list(os.environ):
-            if name.startswith("NEWSQA_") or name == "OPENAI_API_KEY":
-                patch.delenv(name)
-        patch.chdir(home.parent)
-        settings = Settings(home=home)
-    qa = NewsQA(settings, embed_model=embed_model)
+    qa = module_newsqa(tmp_path_factory, embed_model, "embedded-text")
     report = qa.ingest_articles([ARTICLE])
     assert report.added == 1 and not report.failures, report
     page = qa.store.collection.get(include=["documents", "metadatas", "embeddings"])

@@ -8,11 +8,10 @@ question with no as-of date measures recency from now.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, module_newsqa
 
 from qa.ingest import Article
 
@@ -43,17 +42,7 @@ QUESTION = "What did the weekly earthquake report say?"
 @pytest.fixture(scope="module")
 def weekly(tmp_path_factory: pytest.TempPathFactory, embed_model):  # type: ignore[no-untyped-def]
     """A NewsQA on its own home with both editions and the six fixture articles around them."""
-    from qa.pipeline import NewsQA
-    from qa.settings import Settings
-
-    home = tmp_path_factory.mktemp("recency") / "home"
-    with pytest.MonkeyPatch.context() as patch:  # as conftest's isolated_home, for the module
-        for name in list(os.environ):
-            if name.startswith("NEWSQA_") or name == "OPENAI_API_KEY":
-                patch.delenv(name)
-        patch.chdir(home.parent)
-        settings = Settings(home=home)
-    qa = NewsQA(settings, embed_model=embed_model)
+    qa = module_newsqa(tmp_path_factory, embed_model, "recency")
     assert not qa.ingest([FIXTURES / "articles.jsonl"]).failures
     assert qa.ingest_articles([OLDER, NEWER]).added == 2
     # two separate stories, else the one-hit-per-story rule would hide one edition entirely
