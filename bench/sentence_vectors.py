@@ -26,7 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import write_result
 from bench.embedding_text import chunk_texts, embed_all
-from bench.tune_retrieval import STORES, load_questions, open_store
+from bench.tune_retrieval import (
+    STORES,
+    first_gold_rank,
+    load_questions,
+    open_store,
+    summarise_ranks,
+)
 from qa.offline import prepare_offline_runtime
 
 
@@ -40,11 +46,6 @@ def sentence_vectors(model: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarr
             sentences.append(sentence)
             owners.append(row)
     return embed_all(model, sentences, "sentences"), np.asarray(owners)
-
-
-def score(ranked: list[tuple[str, float, float]], gold: set[str]) -> int | None:
-    """The 1-based rank of the first gold article in (article, score, ...) order, or None."""
-    return next((i for i, (article, *_rest) in enumerate(ranked, 1) if article in gold), None)
 
 
 def main() -> None:
@@ -95,17 +96,9 @@ def main() -> None:
                 gold = set(q.gold_articles)
                 for w in args.weights:
                     order = sorted(scored, key=lambda s, w=w: -(s[1] + w * s[2]))
-                    ranks[w].append(score(order, gold))
+                    ranks[w].append(first_gold_rank(order, gold))
             for w, found in ranks.items():
-                n = len(found)
-                row_result = {
-                    **{
-                        f"hit@{k}": round(sum(1 for r in found if r and r <= k) / n, 3)
-                        for k in (1, 5, 10)
-                    },
-                    "mrr@10": round(sum(1 / r for r in found if r and r <= 10) / n, 3),
-                    "n": n,
-                }
+                row_result = summarise_ranks(found)
                 key = f"w={w} seed {seed} {'no dates' if ignore_dates else 'dates'}"
                 results[key] = row_result
                 print(json.dumps({key: row_result}), flush=True)

@@ -119,25 +119,32 @@ def select_by_id(ids: list[str] | None) -> list[Any]:
     return [q for q in questions if q.id in wanted]
 
 
+def first_gold_rank(ranked: list[tuple[Any, ...]], gold: set[str]) -> int | None:
+    """The 1-based rank of the first gold article in (article id, ...) order; None: absent."""
+    return next((i for i, (article, *_rest) in enumerate(ranked, 1) if article in gold), None)
+
+
+def summarise_ranks(ranks: list[int | None]) -> dict[str, Any]:
+    """Hit@1/5/10 and MRR@10 from each question's 1-based rank of its first gold hit (None: not found)."""
+    n = len(ranks)
+    return {
+        **{f"hit@{k}": round(sum(1 for r in ranks if r and r <= k) / n, 3) for k in (1, 5, 10)},
+        "mrr@10": round(sum(1 / r for r in ranks if r and r <= 10) / n, 3),
+        "n": n,
+    }
+
+
 def score_retrieval(qa: Any, questions: list[Any], ignore_dates: bool) -> dict[str, Any]:
     """Hit@1/5/10 and MRR@10 (article-level relevance), and milliseconds per question."""
-    hits = {1: 0, 5: 0, 10: 0}
-    rr = 0.0
+    ranks = []
     started = time.perf_counter()
     for q in questions:
         nodes = qa.retrieve(q.question, as_of=None if ignore_dates else q.as_of, top_k=10)
-        articles = [str(n.node.metadata.get("article_id")) for n in nodes]
-        rank = next((i for i, a in enumerate(articles, 1) if a in set(q.gold_articles)), None)
-        if rank:
-            rr += 1 / rank
-            for k in hits:
-                hits[k] += rank <= k
-    n = len(questions)
+        articles = [(str(n.node.metadata.get("article_id")),) for n in nodes]
+        ranks.append(first_gold_rank(articles, set(q.gold_articles)))
     return {
-        "n": n,
-        **{f"hit@{k}": round(v / n, 3) for k, v in hits.items()},
-        "mrr@10": round(rr / n, 3),
-        "ms_per_query": round((time.perf_counter() - started) * 1000 / n, 1),
+        **summarise_ranks(ranks),
+        "ms_per_query": round((time.perf_counter() - started) * 1000 / len(questions), 1),
     }
 
 
