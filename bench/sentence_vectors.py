@@ -13,8 +13,6 @@ Run: .venv/bin/python bench/sentence_vectors.py [--seeds 1 0] [--weights 0 0.25 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,13 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import write_result
 from bench.embedding_text import chunk_texts, embed_all
-from bench.tune_retrieval import (
-    STORES,
-    first_gold_rank,
-    load_questions,
-    open_store,
-    summarise_ranks,
-)
+from bench.tune_retrieval import open_store, rescoring_parser, sweep_rescoring
 from qa.offline import prepare_offline_runtime
 
 
@@ -49,14 +41,7 @@ def sentence_vectors(model: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarr
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
-    parser.add_argument("--limit", type=int, default=300)
-    parser.add_argument("--depth", type=int, default=20)
-    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0])
-    parser.add_argument("--store", default="df0d9469590cfa28396b")
-    parser.add_argument("--stores", type=Path, default=STORES)
-    args = parser.parse_args()
+    args = rescoring_parser(__doc__.splitlines()[0], [0.0, 0.25, 0.5, 1.0]).parse_args()
     prepare_offline_runtime()
 
     qa = open_store(args.store, args.stores)
@@ -67,42 +52,22 @@ def main() -> None:
     started = time.perf_counter()
     vectors, owners = sentence_vectors(model, texts)
     embed_s = round(time.perf_counter() - started, 1)
-    sentences_of: dict[int, np.ndarray] = {}
-    for row in range(len(texts)):
-        sentences_of[row] = vectors[owners == row]
+    sentences_of = {row: vectors[owners == row] for row in range(len(texts))}
 
-    results: dict[str, Any] = {}
-    for seed in args.seeds:
-        questions = load_questions(seed, args.limit)
-        for ignore_dates in (False, True):
-            ranks: dict[float, list[int | None]] = {w: [] for w in args.weights}
-            for q in questions:
-                hits = qa.retrieve(
-                    q.question, as_of=None if ignore_dates else q.as_of, top_k=args.depth
-                )
-                query = np.asarray(model.embed([q.question])[0], dtype=np.float32)
-                scored = []
-                for hit in hits:
-                    row = row_of.get(hit.node.node_id)
-                    passage = float(index.vectors[row] @ query) if row is not None else 0.0
-                    best = (
-                        float(np.max(sentences_of[row] @ query))
-                        if row is not None and len(sentences_of[row])
-                        else passage
-                    )
-                    scored.append(
-                        (str(hit.node.metadata.get("article_id")), hit.score or 0.0, best - passage)
-                    )
-                gold = set(q.gold_articles)
-                for w in args.weights:
-                    order = sorted(scored, key=lambda s, w=w: -(s[1] + w * s[2]))
-                    ranks[w].append(first_gold_rank(order, gold))
-            for w, found in ranks.items():
-                row_result = summarise_ranks(found)
-                key = f"w={w} seed {seed} {'no dates' if ignore_dates else 'dates'}"
-                results[key] = row_result
-                print(json.dumps({key: row_result}), flush=True)
+    def best_sentence_gain(question: Any, hits: list[Any]) -> list[float]:
+        """Best sentence cosine minus the passage's own, per hit."""
+        query = np.asarray(model.embed([question.question])[0], dtype=np.float32)
+        gains = []
+        for hit in hits:
+            row = row_of.get(hit.node.node_id)
+            if row is None or not len(sentences_of[row]):
+                gains.append(0.0)
+                continue
+            passage = float(index.vectors[row] @ query)
+            gains.append(float(np.max(sentences_of[row] @ query)) - passage)
+        return gains
 
+    results = sweep_rescoring(qa, args, best_sentence_gain)
     path = write_result(
         "sentence-vectors",
         {

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,47 @@ def score_retrieval(qa: Any, questions: list[Any], ignore_dates: bool) -> dict[s
         **summarise_ranks(ranks),
         "ms_per_query": round((time.perf_counter() - started) * 1000 / len(questions), 1),
     }
+
+
+def rescoring_parser(description: str, weights: list[float]) -> argparse.ArgumentParser:
+    """The options of a bench that re-scores the default retrieval's first hits."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--depth", type=int, default=20)
+    parser.add_argument("--weights", type=float, nargs="+", default=weights)
+    parser.add_argument("--store", default="df0d9469590cfa28396b")
+    parser.add_argument("--stores", type=Path, default=STORES)
+    return parser
+
+
+def sweep_rescoring(
+    qa: Any, args: argparse.Namespace, extra: Callable[[Any, list[Any]], list[float]]
+) -> dict[str, Any]:
+    """For each sample seed, with and without dates, and each weight w: Hit@k and MRR@10 when the
+    default retrieval's first `args.depth` hits are re-scored as fused score + w * extra, where
+    `extra(question, hits)` gives one number per hit. w = 0 is today's ranking."""
+    results: dict[str, Any] = {}
+    for seed in args.seeds:
+        questions = load_questions(seed, args.limit)
+        for ignore_dates in (False, True):
+            ranks: dict[float, list[int | None]] = {w: [] for w in args.weights}
+            for q in questions:
+                hits = qa.retrieve(
+                    q.question, as_of=None if ignore_dates else q.as_of, top_k=args.depth
+                )
+                scored = [
+                    (str(hit.node.metadata.get("article_id")), hit.score or 0.0, bonus)
+                    for hit, bonus in zip(hits, extra(q, hits), strict=True)
+                ]
+                for w in args.weights:
+                    order = sorted(scored, key=lambda s, w=w: -(s[1] + w * s[2]))
+                    ranks[w].append(first_gold_rank(order, set(q.gold_articles)))
+            for w, found in ranks.items():
+                key = f"w={w} seed {seed} {'no dates' if ignore_dates else 'dates'}"
+                results[key] = summarise_ranks(found)
+                print(json.dumps({key: results[key]}), flush=True)
+    return results
 
 
 if __name__ == "__main__":
