@@ -2,8 +2,9 @@
 
 Each event is a rule giving its date in a year. "after"/"since" an event means its latest
 occurrence up to the as-of date; "before" it means the occurrence nearest the as-of date, and
-bounds nothing when that one is still to come (all the news so far is before it). The calendar is the US one (the general election is the Tuesday after
-the first Monday of November in even years); other countries' elections have no fixed date.
+bounds nothing when that one is still to come (all the news so far is before it). The calendar
+is the US one (the general election is the Tuesday after the first Monday of November in even
+years); other countries' elections have no fixed date.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ EVENTS: dict[str, Callable[[int], date | None]] = {
 }
 _EVENT_PATTERN = "|".join(f"(?:{pattern})" for pattern in EVENTS)
 # "after Thanksgiving dinner", "before the Christmas parade": a thing named after the event
-_THING = r"dinner|lunch|meal|feast|turkey|leftovers|trees?|decorations|lights|markets?|parades?|party|parties|shopping|sales?|menus?|cards?|gifts?|eve|movies?|songs?|specials?|episodes?"
+_THING = (
+    r"dinner|lunch|meal|feast|turkey|leftovers|trees?|decorations|lights|markets?|parades?"
+    r"|party|parties|shopping|sales?|menus?|cards?|gifts?|eve|movies?|songs?|specials?|episodes?"
+)
 _DATED_BY_EVENT = re.compile(
     rf"\b(before|after|since)\s+({_EVENT_PATTERN})\b(?!\s+(?:{_THING})\b)", re.I
 )

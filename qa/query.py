@@ -1,4 +1,5 @@
-"""Reading a question: the dates, outlets, sections and parts it names, and whether it asks about now."""
+"""Reading a question: the dates, outlets, sections and parts it names, and whether it asks
+about now."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class DateRange:
 
 @dataclass(frozen=True)
 class QueryIntent:
-    """What a question says beyond its words: a date range, outlets, sections, a wish for the newest news."""
+    """What a question says beyond its words: a date range, outlets, sections, a wish for the
+    newest news."""
 
     text: str
     dates: DateRange | None = None

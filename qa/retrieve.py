@@ -9,9 +9,9 @@ With pseudo-relevance feedback on (`prf_terms`), BM25 is scored again with the q
 terms typical of the first `prf_docs` fused hits (weight `prf_weight`), and the fusion is redone.
 
 The hybrid path scores in memory over the lexical index's snapshot of the collection (BM25, unit
-vectors, dates, outlets, sections; rebuilt when the collection changes, see qa/lexical.py), filtered by the
-same mask that mirrors the Chroma `where` filters, and reads only the best candidates' texts and
-metadata from Chroma. A Chroma query with a `where` filter cost 150-300 ms here at 5k chunks.
+vectors, dates, outlets, sections; rebuilt when the collection changes, see qa/lexical.py),
+filtered by the same mask that mirrors the Chroma `where` filters, and reads only the best
+candidates' texts and metadata from Chroma. A Chroma query with a `where` filter cost 150-300 ms here at 5k chunks.
 The dense-only mode keeps LlamaIndex's VectorIndexRetriever with the filters executed by Chroma.
 """
 
@@ -94,7 +94,8 @@ class RetrievalFilters:
         return keep
 
     def narrowed(self, intent: QueryIntent, *, period_open_end: bool = True) -> RetrievalFilters:
-        """These filters, further limited by what the question itself says (dates, outlets, sections).
+        """These filters, further limited by what the question itself says (dates, outlets,
+        sections).
 
         With `period_open_end`, a period with a start ("in 2020", "last year") only sets the
         earliest publication date; a range with no start ("before 2023") still sets the latest.
